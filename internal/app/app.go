@@ -1,0 +1,35 @@
+// Package app wires the services together once, so that the web pages,
+// the JSON API and the command line all use the same instances.
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"dibao/internal/access"
+	"dibao/internal/registry"
+	"dibao/internal/store"
+)
+
+// App is the set of services behind every interface.
+type App struct {
+	DB       *store.DB
+	Access   *access.Service
+	Registry *registry.Service
+	Log      *slog.Logger
+	Demo     bool   // demo mode: the login page lists the demo accounts
+	Version  string // build version shown in the footer
+	TLS      bool   // cookies get the Secure flag
+}
+
+// New builds the services over an open, migrated store with its sealer set.
+func New(db *store.DB, log *slog.Logger) *App {
+	now := func() time.Time { return db.Now() }
+	return &App{
+		DB:       db,
+		Access:   &access.Service{DB: db, Policy: access.DefaultPolicy()},
+		Registry: &registry.Service{DB: db, Now: now},
+		Log:      log,
+		Version:  "dev",
+	}
+}

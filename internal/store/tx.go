@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dibao/internal/audit"
+	"dibao/internal/authz"
+	"dibao/internal/errs"
+)
+
+// Tx is a write transaction bound to the principal on whose behalf it runs.
+// Every Tx must append at least one audit record before it commits: a write
+// without an audit trail is refused, so no service can forget it.
+type Tx struct {
+	db      *DB
+	tx      *sql.Tx
+	p       authz.Principal
+	audited int
+}
+
+// ErrUnaudited is returned when a transaction tries to commit without an
+// audit record.
+var ErrUnaudited = errors.New("store: transaction wrote no audit record")
+
+// InTx runs fn in one write transaction. fn's error rolls back everything,
+// audit records included; a failed audit write fails the whole change.
+func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error) error {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
+	}
+	tx := &Tx{db: db, tx: sqlTx, p: p}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if tx.audited == 0 {
+		_ = sqlTx.Rollback()
+		return errs.Wrap(ErrUnaudited, "系统内部错误：操作未记录审计日志")
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return mapErr(err, "保存失败，请重试")
+	}
+	return nil
+}
+
+// Principal is the caller the transaction acts for.
+func (tx *Tx) Principal() authz.Principal { return tx.p }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
+}
+
+// insertID runs an INSERT … RETURNING id.
+func (tx *Tx) insertID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := tx.queryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+// Entry is what a service says about a change; the store fills in who,
+// when and the chain.
+type Entry struct {
+	Action string // e.g. "household.create"
+	Object string // e.g. "household:42"
+	Result string // "ok", "denied", "failed"; "" means ok
+	Detail string // free text; never an ID number, phone or bank account
+}
+
+// Audit appends one record to the chain inside the transaction.
+func (tx *Tx) Audit(ctx context.Context, e Entry) error {
+	if e.Result == "" {
+		e.Result = "ok"
+	}
+	// Lock the head row first: on PostgreSQL FOR UPDATE serialises concurrent
+	// appenders; SQLite transactions are already exclusive (_txlock=immediate).
+	q := "SELECT seq, hash FROM audit_head WHERE id = 1"
+	if tx.db.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	var prevSeq int64
+	var prevHash string
+	if err := tx.queryRow(ctx, q).Scan(&prevSeq, &prevHash); err != nil {
+		return errs.Wrap(err, "审计日志写入失败，操作已取消")
+	}
+	rec := audit.Record{
+		Seq:       prevSeq + 1,
+		At:        tx.db.now(),
+		Actor:     tx.p.Username,
+		Role:      tx.p.RoleString(),
+		Region:    string(tx.p.Region),
+		Action:    e.Action,
+		Object:    e.Object,
+		Result:    e.Result,
+		RequestID: tx.p.RequestID,
+		Detail:    e.Detail,
+	}
+	rec = audit.Seal(prevHash, rec)
+	if _, err := tx.exec(ctx, `INSERT INTO audit_log (seq, at, actor, role, region, action, object, result, request_id, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rec.Seq, ms(rec.At), rec.Actor, rec.Role, rec.Region, rec.Action, rec.Object, rec.Result,
+		rec.RequestID, rec.Detail, rec.PrevHash, rec.Hash); err != nil {
+		return errs.Wrap(err, "审计日志写入失败，操作已取消")
+	}
+	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", rec.Seq, rec.Hash); err != nil {
+		return errs.Wrap(err, "审计日志写入失败，操作已取消")
+	}
+	tx.audited++
+	return nil
+}
+
+// mapErr turns driver constraint errors into domain errors.
+func mapErr(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	var de *errs.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "UNIQUE constraint failed"), strings.Contains(s, "SQLSTATE 23505"):
+		return &errs.Error{Code: errs.Conflict, Message: msg, Err: err}
+	case strings.Contains(s, "FOREIGN KEY constraint failed"), strings.Contains(s, "SQLSTATE 23503"):
+		return &errs.Error{Code: errs.Invalid, Message: msg, Err: err}
+	case strings.Contains(s, "database is locked"), strings.Contains(s, "SQLSTATE 40001"):
+		return &errs.Error{Code: errs.Conflict, Message: "系统繁忙，请稍后重试", Err: err}
+	}
+	return &errs.Error{Code: errs.Internal, Message: msg, Err: fmt.Errorf("%w", err)}
+}
+
+// isUnique reports whether err is a unique-constraint violation on name
+// (an index or constraint name appearing in the driver message).
+func isUnique(err error, name string) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	if strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") {
+		return name == "" || strings.Contains(s, name)
+	}
+	return false
+}
+
+// SetPrincipal changes whom the rest of the transaction acts for: a login
+// starts anonymous and continues as the account once it is identified.
+func (tx *Tx) SetPrincipal(p authz.Principal) { tx.p = p }

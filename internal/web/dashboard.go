@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"dibao/internal/authz"
+)
+
+type quickLink struct{ Label, Href, Note string }
+
+type dashboardPage struct {
+	Greeting   string
+	Name       string
+	RegionName string
+	Today      string
+	ShowCounts bool
+	Households int
+	Members    int
+	Links      []quickLink
+}
+
+func greeting(t time.Time) string {
+	switch h := t.In(cst).Hour(); {
+	case h < 5:
+		return "您好"
+	case h < 12:
+		return "上午好"
+	case h < 14:
+		return "中午好"
+	case h < 18:
+		return "下午好"
+	}
+	return "晚上好"
+}
+
+var weekdays = []string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"}
+
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	now := s.a.DB.Now()
+	u := s.userView(r.Context(), p)
+	d := dashboardPage{Greeting: greeting(now), Name: u.Name, RegionName: u.RegionName,
+		Today: now.In(cst).Format("2006年1月2日") + " " + weekdays[now.In(cst).Weekday()]}
+	if p.Can(authz.HouseholdView) {
+		n, m, err := s.a.DB.CountHouseholds(r.Context(), p.Scope())
+		if err != nil {
+			return err
+		}
+		d.ShowCounts, d.Households, d.Members = true, n, m
+		if p.Can(authz.HouseholdEdit) {
+			d.Links = append(d.Links, quickLink{"新建家庭", "/households/new", "登记申请家庭及其成员信息"})
+		}
+		d.Links = append(d.Links, quickLink{"家庭档案", "/households", "查询、查看辖区内的家庭档案"})
+	}
+	if p.Can(authz.AuditView) {
+		d.Links = append(d.Links, quickLink{"审计日志", "/audit", "查看登录、修改和敏感信息查看记录"})
+	}
+	if p.Can(authz.UserView) {
+		d.Links = append(d.Links, quickLink{"用户管理", "/users", "查看辖区内的工作人员账号"})
+	}
+	s.render(w, r, p, http.StatusOK, "dashboard", "工作台", []crumb{{Label: "工作台"}}, d)
+	return nil
+}

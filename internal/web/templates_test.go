@@ -1,0 +1,126 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"dibao/internal/app"
+	"dibao/internal/authz"
+	"dibao/internal/errs"
+	"dibao/internal/household"
+	"dibao/internal/testenv"
+)
+
+// TestEveryTemplateRenders executes each page template with realistic data,
+// including error states, so that a broken template fails here and not in
+// front of a clerk.
+func TestEveryTemplateRenders(t *testing.T) {
+	db := testenv.SQLite(t)
+	a := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a.Demo = true
+	s, err := newServer(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := authz.Principal{UserID: 7, Username: "village", DisplayName: "李村官",
+		Roles: []authz.Role{authz.VillageClerk}, Region: villageA}
+	groups := []villageGroup{{Township: "东湖镇", Villages: []villageOption{{Code: string(villageA), Name: "李家庄村"},
+		{Code: string(villageC), Name: "幸福社区", Urban: true}}}}
+	f := householdForm{Region: string(villageA), Address: "幸福路12号", Urban: "rural", BankName: "农村信用社",
+		Version: "3", Members: []memberForm{
+			{ID: "11", Name: "张三", Relation: "head", DisabilityGrade: "0", Labour: "full", Health: "healthy", CoResident: "1"},
+			{ID: "", Name: "张小", Relation: "child", IDNumber: "13012320100101123", DisabilityGrade: "0", Labour: "none",
+				Health: "serious", CoResident: "0"}}}
+	ferr := errs.List{errs.Invalidf("members[1].id_number", "身份证号应为18位"),
+		errs.Invalidf("members[1].health_detail", "重病成员请填写病情说明"), errs.Invalidf("address", "请填写家庭住址")}
+	fp, err := s.buildForm(httptest.NewRequest("GET", "/", nil), p, f, nil, ferr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.Regions.Groups = groups
+	fp.Edit, fp.HouseholdID, fp.HeadName, fp.PhonePlaceholder = true, 5, "张三", "138****5678（留空不修改）"
+	fp.Rows[0].IDPlaceholder = "130123********123X（留空不修改）"
+
+	cases := []struct {
+		name  string
+		p     authz.Principal
+		page  any
+		wants []string
+	}{
+		{"login", authz.Principal{}, s.loginView("clerk", "/households",
+			errs.New(errs.Forbidden, "username", "登录失败次数过多，账号已锁定至 15:04，请稍后再试或联系安全管理员")),
+			[]string{"已锁定至 15:04", "township2", authz.Auditor.Label(), `name="next" value="/households"`}},
+		{"dashboard", p, dashboardPage{Greeting: "上午好", Name: "李村官", RegionName: "李家庄村", Today: "2026年3月2日 星期一",
+			ShowCounts: true, Households: 12, Members: 31, Links: []quickLink{{"新建家庭", "/households/new", "登记"}}},
+			[]string{"上午好，李村官", `id="stat-households">12`, "新建家庭"}},
+		{"households", p, listPage{Filter: listFilter{Name: "张", IDInput: "13012319650312123", IDError: "身份证号应为18位"},
+			Regions: regionChoices{Groups: groups}, Total: 45, Page: 2, Pages: 3, CanEdit: true, Filtered: true,
+			Rows: []listRow{{ID: 1, Head: "张三", HeadID: "130123********1234", Size: 3, Village: "东湖镇 / 李家庄村",
+				Urban: "农村", Updated: "2026-03-01 09:30"}},
+			Links: []pageLink{{Label: "1", Href: "/households"}, {Label: "2", Current: true}, {Label: "…", Gap: true}},
+			Prev:  "/households", Next: "/households?page=3"},
+			[]string{"身份证号应为18位", "130123********1234", `<optgroup label="东湖镇">`, "＋ 新建家庭"}},
+		{"household_form", p, fp, []string{"请修正以下问题", "第2名成员（张小）：身份证号应为18位", "第2名成员（张小）：重病成员请填写病情说明",
+			`id="member_id_number_1"`, "138****5678（留空不修改）", `<template id="member-template">`, "member_name___N__",
+			`name="version" id="version" value="3"`}},
+		{"household", p, detailPage{ID: 5, Version: 3, HeadName: "张三", Village: "东湖镇 / 李家庄村", Address: "幸福路12号",
+			Urban: "农村", PhoneMasked: "138****5678", BankName: "农村信用社", BankMasked: "**** **** **** 8901",
+			BankFull: "6228480012345678901", Revealed: true, CanEdit: true, CanReveal: true, CanAudit: true,
+			Notice: "该家庭信息已被他人修改，请刷新页面后重新操作",
+			Members: []memberView{{ID: 11, Name: "张三", Relation: "户主", IDMasked: "130123********123X", Sex: "男", Age: 60,
+				Disability: "无残疾", Labour: "有劳动能力", Health: "健康", CoResident: true}},
+			Incomes: []incomeView{{ID: 1, Kind: "工资性收入", Member: "张三", Amount: "12,000.00", Cost: "1,200.00", Months: 12,
+				Monthly: "900.00"}}, IncomeTotal: "900.00",
+			Properties:    []propertyView{{ID: 2, Kind: "存款", Value: "5,000.00", Quantity: 1}},
+			MemberChoices: []household.Enum{{Code: "0", Label: "全户"}, {Code: "11", Label: "张三"}},
+			IncomeKinds:   household.IncomeKinds, PropertyKinds: household.PropertyKinds,
+			Income: itemForm{V: map[string]string{"amount": "abc"}, Err: map[string]string{"amount": "收入金额：格式不正确"},
+				Summary: []string{"收入金额：格式不正确"}},
+			Property: itemForm{V: map[string]string{}, Err: map[string]string{}}},
+			[]string{"6228480012345678901", "已记录查看日志", `id="reveal-phone"`, "工资性收入", "900.00",
+				"收入金额：格式不正确", `value="abc"`, "该家庭信息已被他人修改"}},
+		{"audit", authz.Principal{Username: "auditor", Roles: []authz.Role{authz.Auditor}}, auditPage{Actor: "clerk",
+			Rows: []auditRow{{Seq: 9, At: "2026-03-01 09:30:00", Actor: "clerk", Roles: "村（社区）经办人", Region: "李家庄村",
+				Action: "查看敏感信息", Code: "sensitive.reveal", Object: "household:5", Result: "成功", ResultOK: true,
+				RequestID: "abc123", Detail: "phone"}}, Older: "/audit?before=9", Paged: true, Newest: "/audit"},
+			[]string{"查看敏感信息", "household:5", "更早的记录"}},
+		{"users", authz.Principal{Username: "auditor", Roles: []authz.Role{authz.Auditor}}, usersPage{Rows: []userRow{
+			{Username: "clerk", DisplayName: "李村官", Roles: "村（社区）经办人", Region: "东湖镇 / 李家庄村", Active: true,
+				LockedUntil: "2026-03-01 10:00"}}},
+			[]string{"李村官", "2026-03-01 10:00", "启用"}},
+		{"error", p, errorPage{Status: 500, Heading: "系统内部错误", Message: "请稍后再试", RequestID: "req-42"},
+			[]string{"系统内部错误", "req-42", "返回工作台"}},
+	}
+	seen := map[string]bool{}
+	for _, tc := range cases {
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			s.render(w, httptest.NewRequest("GET", "/", nil), tc.p, http.StatusOK, tc.name, "标题", []crumb{{Label: "家庭档案", Href: "/households"}, {Label: "测试"}}, tc.page)
+			body := w.Body.String()
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", w.Code, body)
+			}
+			if !strings.Contains(body, `<html lang="zh-CN">`) {
+				t.Error("no zh-CN html element")
+			}
+			for _, want := range tc.wants {
+				if !strings.Contains(body, want) {
+					t.Errorf("missing %q", want)
+				}
+			}
+			if tc.p.Username != "" && !strings.Contains(body, SystemName) {
+				t.Error("layout without system name")
+			}
+		})
+	}
+	for _, name := range pages {
+		if !seen[name] {
+			t.Errorf("template %s has no render test", name)
+		}
+	}
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: vet, then every package's tests (store suite on
+# SQLite and, when DIBAO_TEST_PG is set, PostgreSQL; browser tests in
+# headless Chromium when it is installed). Under CI=true missing parts fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go vet ./...
+go test -count=1 -timeout 20m ./... "$@"
