@@ -4,11 +4,13 @@
 //
 // Statutory data comes from github.com/6tail/lunar-go v1.4.7 (HolidayUtil),
 // whose built-in table starts at 2001-12-29 and ends at 2027-10-09: the full
-// schedules for 2002 through 2027 (see StatutoryYears). The 2026 data matches
-// the State Council notice for 2026. Years outside that range are plain
-// Monday–Friday until an admin enters their schedule as Overrides (usually
-// by pasting it, see ParseSchedule); an override always wins over lunar-go
-// for its date, so a wrong or missing lunar-go entry is fixed the same way.
+// schedules for 2002 through 2027 (see StatutoryYears). Its 2026 data matches
+// the State Council notice for 2026 day for day (TestOfficial2026); its 2027
+// data was added in v1.4.7 and is not checked here. Years outside that range
+// are plain Monday–Friday until an admin enters their schedule as Overrides
+// (usually by pasting it, see ParseSchedule); an override always wins over
+// lunar-go for its date, so a wrong or missing lunar-go entry is fixed the
+// same way.
 //
 // Dates are civil dates in Asia/Shanghai. Every function accepting a
 // time.Time uses the calendar date of that instant in Asia/Shanghai, so the
@@ -87,30 +89,45 @@ type Calendar struct {
 // on top; for a date listed more than once the last override wins.
 func New(overrides []Override) *Calendar {
 	stat := statutory()
-	ov := make(map[int64]entry, len(overrides))
 	years := make(map[int]bool, len(stat.years)+2)
 	for y := range stat.years {
 		years[y] = true
 	}
+	ov := make([]entry, 0, len(overrides))
 	for _, o := range overrides {
 		d := toDays(o.Date)
-		ov[d] = entry{day: d, working: o.Working, name: o.Name, source: SourceOverride}
+		ov = append(ov, entry{day: d, working: o.Working, name: o.Name, source: SourceOverride})
 		years[fromDays(d).Year()] = true
 	}
+	// Keep the last override per day (stable sort, then drop all but the
+	// last of each run), then merge with the already sorted statutory data.
+	slices.SortStableFunc(ov, func(a, b entry) int { return cmp.Compare(a.day, b.day) })
+	last := ov[:0]
+	for i, e := range ov {
+		if i+1 < len(ov) && ov[i+1].day == e.day {
+			continue
+		}
+		last = append(last, e)
+	}
+	ov = last
 	entries := make([]entry, 0, len(stat.entries)+len(ov))
-	for _, e := range stat.entries {
-		if _, ok := ov[e.day]; !ok {
-			entries = append(entries, e)
+	i, j := 0, 0
+	for i < len(stat.entries) || j < len(ov) {
+		switch {
+		case j == len(ov) || (i < len(stat.entries) && stat.entries[i].day < ov[j].day):
+			entries = append(entries, stat.entries[i])
+			i++
+		case i < len(stat.entries) && stat.entries[i].day == ov[j].day:
+			i++ // the override wins; it is appended in the next round
+		default:
+			entries = append(entries, ov[j])
+			j++
 		}
 	}
-	for _, e := range ov {
-		entries = append(entries, e)
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.day, b.day) })
 	var cum int64
-	for i := range entries {
-		cum += b2i(entries[i].working) - b2i(isWeekday(entries[i].day))
-		entries[i].cum = cum
+	for k := range entries {
+		cum += b2i(entries[k].working) - b2i(isWeekday(entries[k].day))
+		entries[k].cum = cum
 	}
 	return &Calendar{entries: entries, years: years}
 }
@@ -159,7 +176,7 @@ func (c *Calendar) AddWorkingDays(start time.Time, n int) time.Time {
 	// k-th of them, i.e. the first day t with w(t) ≥ k. lo always has
 	// w(lo) < k and hi has w(hi) ≥ k; gallop to bracket, then bisect.
 	var k, lo, hi int64
-	step := int64(n)*7/5 + 7
+	step := abs(int64(n))*7/5 + 7 // enough unless holidays intervene
 	if n > 0 {
 		k = c.w(d) + int64(n)
 		lo, hi = d, d+step
@@ -169,7 +186,6 @@ func (c *Calendar) AddWorkingDays(start time.Time, n int) time.Time {
 		}
 	} else {
 		k = c.w(d-1) + int64(n) + 1
-		step = -step
 		lo, hi = d-1-step, d-1
 		for c.w(lo) >= k {
 			hi, step = lo, step*2
@@ -260,6 +276,13 @@ func floorDiv(a, b int64) int64 {
 }
 
 func floorMod(a, b int64) int64 { return a - b*floorDiv(a, b) }
+
+func abs(a int64) int64 {
+	if a < 0 {
+		return -a
+	}
+	return a
+}
 
 func b2i(b bool) int64 {
 	if b {

@@ -84,6 +84,9 @@ func TestOfficial2026(t *testing.T) {
 			workdays++
 		}
 	}
+	if workdays != 248 { // 261 weekdays − 19 on holidays + 6 make-up days
+		t.Errorf("the notice gives %d working days in 2026, want 248", workdays)
+	}
 	if got := c.WorkingDaysBetween(ymd("2025-12-31"), ymd("2026-12-31")); got != workdays {
 		t.Errorf("WorkingDaysBetween over 2026 = %d, want %d", got, workdays)
 	}
@@ -119,10 +122,11 @@ func TestMatchesLunarGo(t *testing.T) {
 
 func TestDayInfo(t *testing.T) {
 	c := New([]Override{
-		{Date: ymd("2026-11-11"), Working: false, Name: "测试停工"},         // Wednesday → day off
-		{Date: ymd("2026-12-26"), Working: true, Name: "补班"},             // Saturday → working
-		{Date: ymd("2026-10-01"), Working: true, Name: "改为上班"},           // wins over lunar-go
-		{Date: ymd("2026-10-02"), Working: false, Name: "先录入的名称"},        // replaced by the next entry
+		{Date: ymd("1999-12-31"), Working: false, Name: "千禧年"},                     // before lunar-go's data
+		{Date: ymd("2026-11-11"), Working: false, Name: "测试停工"},                    // Wednesday → day off
+		{Date: ymd("2026-12-26"), Working: true, Name: "补班"},                       // Saturday → working
+		{Date: ymd("2026-10-01"), Working: true, Name: "改为上班"},                     // wins over lunar-go
+		{Date: ymd("2026-10-02"), Working: false, Name: "先录入的名称"},                  // replaced by the next entry
 		{Date: ymd("2026-10-02").Add(15 * time.Hour), Working: false, Name: "国庆节"}, // same civil date: last wins
 	})
 	cases := []struct {
@@ -149,6 +153,7 @@ func TestDayInfo(t *testing.T) {
 		{"last override for a date wins", ymd("2026-10-02"), false, "国庆节", SourceOverride},
 		{"beyond lunar-go: plain weekday", ymd("2028-01-03"), true, "", SourceWeekday},
 		{"before lunar-go: plain weekday", ymd("1999-10-01"), true, "", SourceWeekday},
+		{"override before lunar-go", ymd("1999-12-31"), false, "千禧年", SourceOverride},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,7 +226,7 @@ func TestAddWorkingDays(t *testing.T) {
 		{"ordinary week", "2026-11-23", 5, "2026-11-30"},
 		{"from a Sunday", "2026-11-29", 1, "2026-11-30"},
 		{"overrides: skip weekday off, use Saturday", "2026-11-10", 3, "2026-11-14"},
-		{"a year of working days", "2026-01-01", 250, "2027-01-13"},
+		{"past 2026 (248 working days) into 2027", "2026-01-01", 250, "2027-01-05"},
 		{"beyond lunar-go data", "2028-03-03", 1, "2028-03-06"},
 		{"back one from after National Day", "2026-10-08", -1, "2026-09-30"},
 		{"back one from make-up Saturday", "2026-10-10", -1, "2026-10-09"},

@@ -1,6 +1,8 @@
 package calendar
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +49,10 @@ var statutory = sync.OnceValue(func() statutoryData {
 			s.years[target.Year()] = true
 		}
 	}
+	// New merges with this slice, so it must be sorted and one per day
+	// whatever order a lunar-go release keeps its table in.
+	slices.SortStableFunc(s.entries, func(a, b entry) int { return cmp.Compare(a.day, b.day) })
+	s.entries = slices.CompactFunc(s.entries, func(a, b entry) bool { return a.day == b.day })
 	return s
 })
 

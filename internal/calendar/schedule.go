@@ -28,30 +28,34 @@ const (
 // date per line: "2027-10-01 休 国庆节" or "2027-09-26 班 国庆节调休".
 //
 // The date is YYYY-MM-DD (also YYYY/MM/DD, YYYY.MM.DD, one-digit month or
-// day, or 2027年10月1日); the mark is 休, 放假 or off for a day off and 班,
+// day, or 2027年10月1日) in the years 2000–2199; the mark is 休, 放假 or off for a day off and 班,
 // 上班 or work for a working day (case-insensitive); the optional name is
 // the rest of the line. Fields are separated by spaces, tabs, full-width
 // spaces or commas; "#" starts a comment; blank lines are skipped. Each date
 // may appear once. The result is sorted by date. On error it returns an
-// errs.List of Invalid errors, each message naming its line (第N行), at most
-// 20 of them.
+// errs.List of Invalid errors (field ScheduleField), each message naming
+// its line (第N行); past 20 of them a last message gives how many more.
 func ParseSchedule(text string) ([]Override, error) {
 	text = strings.TrimPrefix(text, "\uFEFF")
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
 	var (
-		out   []Override
-		list  errs.List
-		seen  = map[time.Time]int{}
-		lines = strings.Split(text, "\n")
-	)
-	for i, line := range lines {
-		if len(list) >= maxErrors {
-			list.Add(ScheduleField, "错误过多，仅列出前%d处，请改正后重新提交", maxErrors)
-			break
+		out     []Override
+		list    errs.List
+		more    int               // errors beyond maxErrors, only counted
+		seen    = map[int64]int{} // day → line
+		no      int
+		lineErr = func(format string, args ...any) {
+			if len(list) == maxErrors {
+				more++
+				return
+			}
+			list.Add(ScheduleField, "第%d行："+format, append([]any{no}, args...)...)
 		}
-		no := i + 1
+	)
+	for i, line := range strings.Split(text, "\n") {
+		no = i + 1
 		if !utf8.ValidString(line) {
-			list.Add(ScheduleField, "第%d行：含有无法识别的字符（请使用 UTF-8 文本）", no)
+			lineErr("含有无法识别的字符（请使用 UTF-8 文本）")
 			continue
 		}
 		if j := strings.IndexAny(line, "#＃"); j >= 0 {
@@ -64,16 +68,16 @@ func ParseSchedule(text string) ([]Override, error) {
 			continue
 		}
 		if len(fields) < 2 {
-			list.Add(ScheduleField, "第%d行：缺少“休”或“班”，格式应为“2027-10-01 休 国庆节”", no)
+			lineErr("缺少“休”或“班”，格式应为“2027-10-01 休 国庆节”")
 			continue
 		}
 		d, ok := parseScheduleDate(fields[0])
 		if !ok {
-			list.Add(ScheduleField, "第%d行：日期“%s”无效，应为 YYYY-MM-DD 格式的实际日期，如 2027-10-01", no, clip(fields[0]))
+			lineErr("日期“%s”无效，应为 YYYY-MM-DD 格式的实际日期，如 2027-10-01", clip(fields[0]))
 			continue
 		}
 		if y := d.Year(); y < minScheduleYear || y > maxScheduleYear {
-			list.Add(ScheduleField, "第%d行：年份 %d 超出范围（%d–%d）", no, y, minScheduleYear, maxScheduleYear)
+			lineErr("年份 %d 超出范围（%d–%d）", y, minScheduleYear, maxScheduleYear)
 			continue
 		}
 		var working bool
@@ -83,24 +87,27 @@ func ParseSchedule(text string) ([]Override, error) {
 		case "班", "上班", "work":
 			working = true
 		default:
-			list.Add(ScheduleField, "第%d行：“%s”应为“休”（放假）或“班”（上班），也可写 off 或 work", no, clip(fields[1]))
+			lineErr("“%s”应为“休”（放假）或“班”（上班），也可写 off 或 work", clip(fields[1]))
 			continue
 		}
 		name := strings.Join(fields[2:], " ")
 		if n := utf8.RuneCountInString(name); n > maxNameRunes {
-			list.Add(ScheduleField, "第%d行：名称过长（%d 个字，最多 %d 个字）", no, n, maxNameRunes)
+			lineErr("名称过长（%d 个字，最多 %d 个字）", n, maxNameRunes)
 			continue
 		}
 		if strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
-			list.Add(ScheduleField, "第%d行：名称含有不可见的控制字符", no)
+			lineErr("名称含有不可见的控制字符")
 			continue
 		}
-		if prev, dup := seen[d]; dup {
-			list.Add(ScheduleField, "第%d行：日期 %s 与第%d行重复", no, d.Format(time.DateOnly), prev)
+		if prev, dup := seen[toDays(d)]; dup {
+			lineErr("日期 %s 与第%d行重复", d.Format(time.DateOnly), prev)
 			continue
 		}
-		seen[d] = no
+		seen[toDays(d)] = no
 		out = append(out, Override{Date: d, Working: working, Name: name})
+	}
+	if more > 0 {
+		list.Add(ScheduleField, "另有%d处错误未列出，请先改正以上错误", more)
 	}
 	if err := list.Err(); err != nil {
 		return nil, err

@@ -228,6 +228,24 @@ func TestHouseholds(t *testing.T) {
 				t.Errorf("household %d member %d: detail missing", i, j)
 			}
 		}
+		for j, in := range h.Incomes {
+			got, err := household.ParseIncome(household.IncomeDraft{Kind: string(in.Kind), Description: in.Description,
+				Amount: in.Amount.String(), Cost: in.Cost.String(), Months: strconv.Itoa(in.Months)}, nil)
+			if err != nil || got != in {
+				t.Errorf("household %d income %d %+v does not pass the form: %+v, %v", i, j, in, got, err)
+			}
+		}
+		for j, p := range h.Properties {
+			ex := ""
+			if p.Exempt {
+				ex = "1"
+			}
+			got, err := household.ParseProperty(household.PropertyDraft{Kind: string(p.Kind), Description: p.Description,
+				Value: p.Value.String(), Quantity: strconv.Itoa(p.Quantity), Exempt: ex})
+			if err != nil || got != p {
+				t.Errorf("household %d property %d %+v does not pass the form: %+v, %v", i, j, p, got, err)
+			}
+		}
 		if len(ds.Earners[i]) != len(h.Incomes) {
 			t.Errorf("household %d: %d earners for %d incomes", i, len(ds.Earners[i]), len(h.Incomes))
 		}

@@ -157,9 +157,9 @@ func (g *gen) composition(v villageDef, c class) []person {
 			if age < 0 {
 				continue
 			}
-			add(person{male: g.chance(0.52), age: age, surname: fatherSur, rel: "child",
-				student: age >= 6 && age <= 21 && (age < 18 || g.chance(0.5)),
-				away:    age >= 18 && g.chance(0.25)})
+			student := age >= 6 && age <= 21 && (age < 18 || g.chance(0.5))
+			add(person{male: g.chance(0.52), age: age, surname: fatherSur, rel: "child", student: student,
+				away: age >= 18 && !student && g.chance(0.25)})
 		}
 	}
 	k := g.r.IntN(100)
@@ -299,7 +299,11 @@ func (g *gen) member(p person, c class) household.Member {
 			m.DisabilityGrade = g.intn(1, 2)
 		}
 		kind := pick(g, disabilityKinds)
-		m.DisabilityDetail = fmt.Sprintf("%s残疾%s级（%s）", kind, gradeCN[m.DisabilityGrade], pick(g, disabilityCause[kind]))
+		causes := disabilityCause[kind][0]
+		if m.DisabilityGrade > 2 {
+			causes = disabilityCause[kind][1]
+		}
+		m.DisabilityDetail = fmt.Sprintf("%s残疾%s级（%s）", kind, gradeCN[m.DisabilityGrade], pick(g, causes))
 	}
 	switch {
 	case p.age < 16 || p.student:
@@ -469,7 +473,11 @@ func (g *gen) incomes(h household.Household, ps []person, c class) ([]household.
 		rest -= mon
 	}
 	if rest > 0 && len(workers) == 0 {
-		addIn(-1, "transfer", "子女给付的赡养费", roundYuan(rest*12), 0, 12)
+		desc := "亲友资助"
+		if ps[0].age >= 55 {
+			desc = "子女给付的赡养费"
+		}
+		addIn(-1, "transfer", desc, roundYuan(rest*12), 0, 12)
 		rest = 0
 	}
 	for k, i := range workers {

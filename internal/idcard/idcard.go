@@ -46,7 +46,8 @@ type ID string
 // Sex is the sex encoded in the 17th digit; the zero value means unknown.
 type Sex int
 
-// Sexes as encoded by GB 11643: odd sequence digit male, even female.
+// Sexes as encoded by GB 11643 (odd sequence digit male, even female); the
+// values are the GB/T 2261.1 sex codes.
 const (
 	Male Sex = iota + 1
 	Female
@@ -61,6 +62,18 @@ func (s Sex) Label() string {
 		return "女"
 	}
 	return ""
+}
+
+// Code is the GB/T 2261.1 code ("1" male, "2" female, "0" unknown), the
+// form stored in the database and exchanged with other systems.
+func (s Sex) Code() string {
+	switch s {
+	case Male:
+		return "1"
+	case Female:
+		return "2"
+	}
+	return "0"
 }
 
 // Parse validates s as a resident identity number. Users paste numbers with

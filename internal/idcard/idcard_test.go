@@ -178,21 +178,24 @@ func TestSexFromSequence(t *testing.T) {
 	}
 }
 
-func TestSexLabel(t *testing.T) {
+func TestSexNames(t *testing.T) {
 	cases := []struct {
-		name string
-		s    Sex
-		want string
+		name        string
+		s           Sex
+		label, code string
 	}{
-		{"male", Male, "男"},
-		{"female", Female, "女"},
-		{"unknown", 0, ""},
-		{"out of range", 7, ""},
+		{"male", Male, "男", "1"},
+		{"female", Female, "女", "2"},
+		{"unknown", 0, "", "0"},
+		{"out of range", 7, "", "0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.s.Label(); got != c.want {
-				t.Fatalf("Label = %q want %q", got, c.want)
+			if got := c.s.Label(); got != c.label {
+				t.Fatalf("Label = %q want %q", got, c.label)
+			}
+			if got := c.s.Code(); got != c.code {
+				t.Fatalf("Code = %q want %q", got, c.code)
 			}
 		})
 	}

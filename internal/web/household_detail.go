@@ -59,6 +59,7 @@ type itemForm struct {
 	Summary []string
 }
 
+// Get returns the submitted value of field k (templates use it).
 func (f itemForm) Get(k string) string { return f.V[k] }
 
 type detailPage struct {

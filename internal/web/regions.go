@@ -70,9 +70,8 @@ func villageName(names map[region.Code]string, c region.Code) string {
 	if n == "" {
 		return string(c)
 	}
-	// The township of a village is its first nine digits (GB/T 10114).
-	if len(c) == 12 && c.Level() == region.Village {
-		if t := names[region.Code(string(c)[:9]+"000")]; t != "" {
+	if c.Level() == region.Village {
+		if t := names[c.Parent()]; t != "" {
 			return t + " / " + n
 		}
 	}
