@@ -281,9 +281,20 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		m := Mask(s)
-		if n := len([]rune(strings.TrimSpace(s))); n >= 4 && m == strings.TrimSpace(s) {
-			t.Fatalf("Mask(%q) revealed everything", s)
+		in, out := []rune(strings.TrimSpace(s)), []rune(Mask(s))
+		if len(out) != len(in) {
+			t.Fatalf("Mask(%q) = %q changes the length", s, string(out))
+		}
+		hidden := 0
+		for i := range out {
+			if out[i] == '*' {
+				hidden++
+			} else if out[i] != in[i] {
+				t.Fatalf("Mask(%q) = %q invents characters", s, string(out))
+			}
+		}
+		if len(in) >= 4 && hidden < 4 {
+			t.Fatalf("Mask(%q) = %q hides only %d characters", s, string(out), hidden)
 		}
 		id, err := Parse(s, today)
 		if err != nil {
