@@ -29,6 +29,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	withDemo := fs.Bool("demo", false, "load the demo county (once) and list demo accounts on the login page")
 	cert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
 	key := fs.String("tls-key", "", "TLS key file")
+	idle := fs.Duration("idle-timeout", 15*time.Minute, "sign a session out after this much inactivity")
+	maxAge := fs.Duration("session-max", 8*time.Hour, "sign every session out this long after login")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +46,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	}
 	a := app.New(db, log)
 	a.Demo, a.Version, a.TLS = *withDemo, version, *cert != ""
+	if *idle <= 0 || *maxAge <= 0 || *idle > *maxAge {
+		return fmt.Errorf("--idle-timeout and --session-max must be positive, idle no longer than max")
+	}
+	a.Access.Policy.IdleTimeout, a.Access.Policy.AbsoluteTimeout = *idle, *maxAge
 	h, err := server.Handler(a)
 	if err != nil {
 		return err
@@ -183,7 +189,6 @@ func cmdKeyGenerate(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "key file written to %s (mode 0600); back it up apart from the database\n", *out)
 	return nil
 }
-
 
 // demoSeed fixes the demo county so every fresh install shows the same data.
 const demoSeed = 2026

@@ -154,8 +154,10 @@ type Draft struct {
 	Address     string        `json:"address"`
 	Urban       string        `json:"urban"` // "urban" or "rural"
 	Phone       string        `json:"phone"`
+	PhoneClear  bool          `json:"phone_clear,omitempty"` // on edit: remove the stored phone
 	BankName    string        `json:"bank_name"`
 	BankAccount string        `json:"bank_account"`
+	BankClear   bool          `json:"bank_account_clear,omitempty"` // on edit: remove the stored account
 	Notes       string        `json:"notes"`
 	Members     []MemberDraft `json:"members"`
 }

@@ -44,17 +44,24 @@ func (s *Service) Create(ctx context.Context, p authz.Principal, d household.Dra
 	return h, err
 }
 
-// Update saves an edited household read at version.
+// Update saves an edited household read at version. Blank sensitive fields
+// keep their stored values (household.FillUnchanged), so an editor never
+// needs to see an ID number in full to change an address.
 func (s *Service) Update(ctx context.Context, p authz.Principal, id, version int64, d household.Draft) (household.Household, error) {
 	if err := p.Require(authz.HouseholdEdit); err != nil {
 		return household.Household{}, err
 	}
-	h, err := household.Parse(d, s.Now())
-	if err != nil {
-		return household.Household{}, err
-	}
-	h.ID, h.Version = id, version
-	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	var h household.Household
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		cur, err := tx.Household(ctx, id)
+		if err != nil {
+			return err
+		}
+		household.FillUnchanged(&d, cur)
+		if h, err = household.Parse(d, s.Now()); err != nil {
+			return err
+		}
+		h.ID, h.Version = id, version
 		if err := tx.UpdateHousehold(ctx, &h); err != nil {
 			return err
 		}
@@ -153,9 +160,11 @@ func (s *Service) editItems(ctx context.Context, p authz.Principal, hid int64, a
 
 // Sensitive fields that can be revealed.
 const (
-	FieldMemberID = "member_id_number"
-	FieldPhone    = "phone"
-	FieldBank     = "bank_account"
+	FieldMemberID         = "member_id_number"
+	FieldMemberHealth     = "member_health_detail"
+	FieldMemberDisability = "member_disability_detail"
+	FieldPhone            = "phone"
+	FieldBank             = "bank_account"
 )
 
 // Reveal returns one sensitive value in full. It needs the reveal
@@ -177,13 +186,16 @@ func (s *Service) Reveal(ctx context.Context, p authz.Principal, hid int64, fiel
 			value = h.Phone
 		case FieldBank:
 			value = h.BankAccount
-		case FieldMemberID:
+		case FieldMemberID, FieldMemberHealth, FieldMemberDisability:
+			found := false
 			for _, m := range h.Members {
 				if m.ID == memberID {
-					value = string(m.IDNumber)
+					found = true
+					value = map[string]string{FieldMemberID: string(m.IDNumber), FieldMemberHealth: m.HealthDetail,
+						FieldMemberDisability: m.DisabilityDetail}[field]
 				}
 			}
-			if value == "" {
+			if !found {
 				return errs.New(errs.NotFound, "member_id", "成员不存在")
 			}
 			detail += " member=" + strconv.FormatInt(memberID, 10)

@@ -98,8 +98,8 @@ func (f *householdForm) dropBlankRows() {
 }
 
 func (f householdForm) draft() household.Draft {
-	d := household.Draft{Region: f.Region, Address: f.Address, Urban: f.Urban, Phone: f.Phone,
-		BankName: f.BankName, BankAccount: f.BankAccount, Notes: f.Notes}
+	d := household.Draft{Region: f.Region, Address: f.Address, Urban: f.Urban, Phone: f.Phone, PhoneClear: f.PhoneClear,
+		BankName: f.BankName, BankAccount: f.BankAccount, BankClear: f.BankClear, Notes: f.Notes}
 	for _, m := range f.Members {
 		d.Members = append(d.Members, household.MemberDraft{ID: m.ID, Name: m.Name, Relation: m.Relation,
 			IDNumber: m.IDNumber, DisabilityGrade: m.DisabilityGrade, DisabilityDetail: m.DisabilityDetail,
@@ -108,42 +108,8 @@ func (f householdForm) draft() household.Draft {
 	return d
 }
 
-// keepSensitive implements "blank means unchanged" for the sensitive fields
-// of the edit form, which are never sent to the browser: an empty ID number,
-// phone, bank account or detail on an existing record keeps the stored
-// value. Phone and bank account are removed only with their explicit
-// "delete" box; a detail is dropped when it no longer applies.
-func keepSensitive(d *household.Draft, f householdForm, cur household.Household) {
-	if strings.TrimSpace(d.Phone) == "" && !f.PhoneClear {
-		d.Phone = cur.Phone
-	}
-	if strings.TrimSpace(d.BankAccount) == "" && !f.BankClear {
-		d.BankAccount = cur.BankAccount
-	}
-	byID := make(map[string]household.Member, len(cur.Members))
-	for _, m := range cur.Members {
-		byID[strconv.FormatInt(m.ID, 10)] = m
-	}
-	for i := range d.Members {
-		md := &d.Members[i]
-		m, ok := byID[strings.TrimSpace(md.ID)]
-		if !ok {
-			continue
-		}
-		if strings.TrimSpace(md.IDNumber) == "" {
-			md.IDNumber = string(m.IDNumber)
-		}
-		if g, _ := strconv.Atoi(strings.TrimSpace(md.DisabilityGrade)); g > 0 && strings.TrimSpace(md.DisabilityDetail) == "" {
-			md.DisabilityDetail = m.DisabilityDetail
-		}
-		if h := strings.TrimSpace(md.Health); h != "" && h != "healthy" && strings.TrimSpace(md.HealthDetail) == "" {
-			md.HealthDetail = m.HealthDetail
-		}
-	}
-}
-
 // formFromHousehold prefills the edit form. Sensitive values stay empty
-// (see keepSensitive); their masked forms become placeholders.
+// (see household.FillUnchanged); their masked forms become placeholders.
 func formFromHousehold(h household.Household) householdForm {
 	f := householdForm{Region: string(h.Region), Address: h.Address, Urban: urbanCode(h.Urban), BankName: h.BankName,
 		Notes: h.Notes, Version: strconv.FormatInt(h.Version, 10)}
@@ -436,11 +402,9 @@ func (s *server) householdUpdate(w http.ResponseWriter, r *http.Request, p authz
 		return s.renderForm(w, r, p, http.StatusUnprocessableEntity, f, &cur,
 			errs.New(errs.Invalid, "version", "表单缺少版本号，请刷新页面后重新操作"))
 	}
-	d := f.draft()
-	keepSensitive(&d, f, cur)
-	if _, err := s.a.Registry.Update(r.Context(), p, id, version, d); err != nil {
+	if _, err := s.a.Registry.Update(r.Context(), p, id, version, f.draft()); err != nil {
 		if formFailure(err) {
-			// Re-render from f, not d: d holds the kept sensitive values.
+			// Re-render from f: the stored sensitive values never reach the page.
 			return s.renderForm(w, r, p, statusOf(err, true), f, &cur, err)
 		}
 		return err
