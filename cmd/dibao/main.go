@@ -26,6 +26,7 @@ usage:
   dibao demo [--data DIR] [--db URL]        load the demo county once
   dibao audit verify [--data DIR] [--db URL]
   dibao key generate [--out FILE]           write a new key file (0600)
+  dibao bench households [--n 500] [--db URL]   app vs raw SQL, printed as a ratio
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = cmdKeyGenerate(args[2:], stdout)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, log)
 	case "version":
 		fmt.Fprintln(stdout, "dibao", version)
 	case "help", "-h", "--help":

@@ -504,10 +504,14 @@ func (db *DB) Households(ctx context.Context, scope region.Scope, f HouseholdFil
 	if f.Page < 1 {
 		f.Page = 1
 	}
-	rows, err := db.query(ctx, `SELECT h.id, h.region_code, h.head_name, COALESCE(m.id_enc, ''), h.urban, h.address, h.updated_at,
-		(SELECT COUNT(*) FROM members c WHERE c.household_id = h.id)
-		FROM households h LEFT JOIN members m ON m.household_id = h.id AND m.position = 0
-		WHERE `+cond+` ORDER BY h.id DESC LIMIT ? OFFSET ?`, append(args, f.PageSize, (f.Page-1)*f.PageSize)...)
+	// Page first, then join: the members are read for 20 households, not
+	// for every household of the county.
+	rows, err := db.query(ctx, `SELECT p.id, p.region_code, p.head_name, COALESCE(m.id_enc, ''), p.urban, p.address, p.updated_at,
+		(SELECT COUNT(*) FROM members c WHERE c.household_id = p.id)
+		FROM (SELECT h.id, h.region_code, h.head_name, h.urban, h.address, h.updated_at FROM households h
+		      WHERE `+cond+` ORDER BY h.id DESC LIMIT ? OFFSET ?) p
+		LEFT JOIN members m ON m.household_id = p.id AND m.position = 0
+		ORDER BY p.id DESC`, append(args, f.PageSize, (f.Page-1)*f.PageSize)...)
 	if err != nil {
 		return nil, 0, mapErr(err, "读取家庭列表失败")
 	}
