@@ -26,9 +26,11 @@ type memberView struct {
 	Age              int
 	Disability       string
 	HasDisabilityTxt bool
+	DisabilityFull   string // only right after an audited reveal
 	Labour           string
 	Health           string
 	HasHealthTxt     bool
+	HealthFull       string // only right after an audited reveal
 	CoResident       bool
 }
 
@@ -147,8 +149,15 @@ func (s *server) detailPage(ctx context.Context, p authz.Principal, id int64, rv
 			Sex: m.IDNumber.Sex().Label(), Age: m.IDNumber.Age(now), Disability: disabilityLabel(m.DisabilityGrade),
 			HasDisabilityTxt: m.DisabilityDetail != "", Labour: m.Labour.Label(), Health: m.Health.Label(),
 			HasHealthTxt: m.HealthDetail != "", CoResident: m.CoResident}
-		if rv != nil && rv.Field == registry.FieldMemberID && rv.MemberID == m.ID {
-			mv.IDFull = rv.Value
+		if rv != nil && rv.MemberID == m.ID {
+			switch rv.Field {
+			case registry.FieldMemberID:
+				mv.IDFull = rv.Value
+			case registry.FieldMemberHealth:
+				mv.HealthFull = rv.Value
+			case registry.FieldMemberDisability:
+				mv.DisabilityFull = rv.Value
+			}
 		}
 		d.Members = append(d.Members, mv)
 		memberName[m.ID] = m.Name
@@ -221,10 +230,8 @@ func (s *server) reveal(w http.ResponseWriter, r *http.Request, p authz.Principa
 		return err
 	}
 	field := r.PostFormValue("field")
-	var memberID int64
-	if field == registry.FieldMemberID {
-		memberID, _ = strconv.ParseInt(r.PostFormValue("member_id"), 10, 64)
-	}
+	// member_id is absent (0) for the household's own phone and bank account.
+	memberID, _ := strconv.ParseInt(r.PostFormValue("member_id"), 10, 64)
 	value, err := s.a.Registry.Reveal(r.Context(), p, id, field, memberID)
 	if wantsJSON(r) {
 		if err != nil {

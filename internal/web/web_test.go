@@ -770,3 +770,35 @@ func TestStatusOf(t *testing.T) {
 		})
 	}
 }
+
+func TestRevealHealthAndDisabilityDetails(t *testing.T) {
+	e := setup(t)
+	c := e.login("clerk")
+	loc := e.createHousehold(c)
+	h, err := e.a.Registry.Get(bg, authz.Principal{Roles: []authz.Role{authz.CountyApprover}, Region: county},
+		mustAtoi(t, strings.TrimPrefix(loc, "/households/")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.get(loc)
+	assertNoSensitive(t, "detail", d.body)
+	for _, m := range h.Members {
+		id := strconv.FormatInt(m.ID, 10)
+		for field, want := range map[string]string{"member_health_detail": m.HealthDetail, "member_disability_detail": m.DisabilityDetail} {
+			if want == "" {
+				continue
+			}
+			btn := map[string]string{"member_health_detail": "reveal-health-", "member_disability_detail": "reveal-disability-"}[field] + id
+			if !strings.Contains(d.body, `id="`+btn+`"`) {
+				t.Errorf("no %s button", btn)
+			}
+			r := c.post(loc+"/reveal", url.Values{"field": {field}, "member_id": {id}})
+			if r.StatusCode != 200 || !strings.Contains(r.body, want) || !strings.Contains(r.body, "已记录查看日志") {
+				t.Errorf("reveal %s of member %s: %d", field, id, r.StatusCode)
+			}
+		}
+	}
+	if n := revealCount(t, e.a, "household:"+strings.TrimPrefix(loc, "/households/")); n != 2 {
+		t.Fatalf("%d reveal records, want one per detail (2)", n)
+	}
+}

@@ -103,7 +103,7 @@
         return;
       }
       var cell = f.parentNode;
-      var shown = cell.querySelector(".mono");
+      var shown = cell.querySelector(".mono") || cell.querySelector(".muted");
       if (shown) {
         shown.textContent = res.j.value;
         shown.classList.add("revealed");
