@@ -61,4 +61,3 @@ func (db *DB) RawListHouseholds(ctx context.Context, lo, hi string, limit int) (
 	}
 	return n, rows.Err()
 }
-
