@@ -42,9 +42,16 @@ func (c *config) open(ctx context.Context, log *slog.Logger) (*store.DB, error) 
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	// Refuse to seal anything with primitives that fail their known answers.
+	if err := fieldcrypt.SelfTest(); err != nil {
+		return nil, fmt.Errorf("SM3/SM4 self-test failed: %w", err)
+	}
 	kr, created, err := fieldcrypt.FromEnv(os.Getenv, filepath.Join(c.data, "dibao.key"))
 	if err != nil {
 		return nil, fmt.Errorf("field-encryption keys: %w", err)
+	}
+	if kr.IndexDerived() {
+		log.Warn("the key file has no 'index' line: the blind index is derived from the first key, so rotating that key would break ID look-ups; add an index line")
 	}
 	if created {
 		log.Warn("created a new field-encryption key file; back it up separately from the database",
