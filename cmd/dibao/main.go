@@ -25,7 +25,12 @@ usage:
   dibao migrate [--data DIR] [--db URL]
   dibao demo [--data DIR] [--db URL]        load the demo county once
   dibao audit verify [--data DIR] [--db URL]
+  dibao region add --code C --name N [--urban] [--data DIR] [--db URL]
+  dibao user add --username U --name N --region CODE --role ROLE[,ROLE]
+              [--posts P,P] [--hired YYYY-MM-DD] [--password P]   (else one line from stdin)
   dibao key generate [--out FILE]           write a new key file (0600)
+  dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
+  dibao calendar show [--from D] [--days N] working days from the stored calendar
   dibao bench households [--n 500] [--db URL]   app vs raw SQL, printed as a ratio
   dibao version
 
@@ -63,12 +68,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = cmdAuditVerify(ctx, args[2:], stdout, log)
+	case "user":
+		if len(args) < 2 || args[1] != "add" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = cmdUserAdd(ctx, args[2:], stdout, stderr, log)
+	case "region":
+		if len(args) < 2 || args[1] != "add" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = cmdRegionAdd(ctx, args[2:], stdout, stderr, log)
 	case "key":
 		if len(args) < 2 || args[1] != "generate" {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
 		err = cmdKeyGenerate(args[2:], stdout)
+	case "calendar":
+		err = cmdCalendar(ctx, args[1:], stdout, log)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, log)
 	case "version":

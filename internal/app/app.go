@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"dibao/internal/access"
+	"dibao/internal/people"
 	"dibao/internal/registry"
 	"dibao/internal/store"
 )
@@ -16,6 +17,7 @@ type App struct {
 	DB       *store.DB
 	Access   *access.Service
 	Registry *registry.Service
+	People   *people.Service
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -29,6 +31,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		DB:       db,
 		Access:   &access.Service{DB: db, Policy: access.DefaultPolicy()},
 		Registry: &registry.Service{DB: db, Now: now},
+		People:   &people.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
 	}

@@ -28,6 +28,15 @@ var actionLabels = map[string]string{
 	"household.property.add":    "添加财产",
 	"household.property.delete": "删除财产",
 	"sensitive.reveal":          "查看敏感信息",
+	"user.create":               "新建账号",
+	"user.roles":                "变更角色",
+	"user.unlock":               "解锁账号",
+	"user.activate":             "启用账号",
+	"user.deactivate":           "停用账号",
+	"user.password_reset":       "重置密码",
+	"region.create":             "新增行政区划",
+	"calendar.import":           "导入节假日安排",
+	"demo.load":                 "加载演示数据",
 }
 
 var resultLabels = map[string]string{"ok": "成功", "failed": "失败", "denied": "拒绝"}

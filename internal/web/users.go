@@ -5,29 +5,60 @@ import (
 	"strings"
 
 	"dibao/internal/authz"
+	"dibao/internal/people"
+	"dibao/internal/store"
 )
 
 type userRow struct {
+	ID          int64
 	Username    string
 	DisplayName string
 	Roles       string
+	Posts       string
 	Region      string
 	Active      bool
 	LockedUntil string
 }
 
-type usersPage struct {
-	Rows []userRow
+// userFilter is the list filter as typed, echoed back into its form.
+type userFilter struct {
+	Query  string
+	Role   string
+	Status string
 }
 
-// userList shows the accounts within the caller's region. There is no
-// account service yet, so the permission is checked here before the store
-// is read; it moves into that service when user management is built.
+type usersPage struct {
+	Rows      []userRow
+	Filter    userFilter
+	Filtered  bool
+	Roles     []roleOption
+	CanManage bool
+}
+
+// accounts is the account service. It is built per request over the shared
+// store; it holds no state of its own.
+func (s *server) accounts() *people.Service {
+	return s.a.People
+}
+
+// userList shows the accounts within the caller's region, filtered by the
+// query string (nothing sensitive, so the filter may live in the URL).
 func (s *server) userList(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	if err := p.Require(authz.UserView); err != nil {
-		return err
+	q := r.URL.Query()
+	uf := userFilter{Query: strings.TrimSpace(q.Get("q")), Role: q.Get("role"), Status: q.Get("status")}
+	if len([]rune(uf.Query)) > 32 {
+		uf.Query = string([]rune(uf.Query)[:32])
 	}
-	us, err := s.a.DB.Users(r.Context(), p.Scope())
+	if !authz.Role(uf.Role).Valid() {
+		uf.Role = ""
+	}
+	switch uf.Status {
+	case "active", "inactive", "locked":
+	default:
+		uf.Status = ""
+	}
+	us, err := s.accounts().List(r.Context(), p, store.UserFilter{Query: uf.Query, Role: authz.Role(uf.Role),
+		Status: uf.Status})
 	if err != nil {
 		return err
 	}
@@ -36,15 +67,14 @@ func (s *server) userList(w http.ResponseWriter, r *http.Request, p authz.Princi
 		return err
 	}
 	now := s.a.DB.Now()
-	var up usersPage
+	up := usersPage{Filter: uf, Filtered: uf != (userFilter{}), CanManage: p.Can(authz.UserManage)}
+	for _, rl := range authz.AllRoles {
+		up.Roles = append(up.Roles, roleOption{Code: string(rl), Label: rl.Label(), Checked: string(rl) == uf.Role})
+	}
 	for _, u := range us {
-		row := userRow{Username: u.Username, DisplayName: u.DisplayName, Region: villageName(names, u.Region),
-			Active: u.Active}
-		var labels []string
-		for _, rl := range u.Roles {
-			labels = append(labels, rl.Label())
-		}
-		row.Roles = strings.Join(labels, "、")
+		row := userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Region: villageName(names, u.Region),
+			Active: u.Active, Posts: strings.ReplaceAll(u.Posts, ",", "、")}
+		row.Roles = roleLabels(authz.JoinRoles(u.Roles))
 		if now.Before(u.LockedUntil) {
 			row.LockedUntil = localTime(u.LockedUntil)
 		}

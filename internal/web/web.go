@@ -41,7 +41,8 @@ var cst = time.FixedZone("CST", 8*3600)
 
 // pages lists every page template; each is parsed together with the shared
 // layout and partials into its own set.
-var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "error"}
+var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "user_form",
+	"user", "error"}
 
 type server struct {
 	a     *app.App
@@ -108,6 +109,14 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("POST /households/{id}/property/{item}/delete", s.auth(s.propertyDelete))
 	mux.Handle("GET /audit", s.auth(s.auditList))
 	mux.Handle("GET /users", s.auth(s.userList))
+	mux.Handle("GET /users/new", s.auth(s.userNew))
+	mux.Handle("POST /users", s.auth(s.userCreate))
+	mux.Handle("GET /users/{id}", s.auth(s.userDetail))
+	mux.Handle("POST /users/{id}/roles", s.auth(s.userRoles))
+	mux.Handle("POST /users/{id}/unlock", s.auth(s.userUnlock()))
+	mux.Handle("POST /users/{id}/activate", s.auth(s.userActivate()))
+	mux.Handle("POST /users/{id}/deactivate", s.auth(s.userDeactivate()))
+	mux.Handle("POST /users/{id}/password", s.auth(s.userPassword))
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -386,6 +395,12 @@ var flashMessages = map[string]string{
 	"property_added":   "已保存，财产已添加",
 	"property_deleted": "财产记录已删除",
 	"logged_out":       "您已安全退出",
+	"user_created":     "账号已创建。请将初始密码当面或通过安全渠道告知本人",
+	"user_roles":       "角色已保存；该账号原有登录已全部注销，重新登录后按新角色授权",
+	"user_unlocked":    "账号已解锁",
+	"user_activated":   "账号已启用",
+	"user_deactivated": "账号已停用，其登录已全部注销",
+	"user_password":    "密码已重置，该账号原有登录已全部注销。请将新密码当面或通过安全渠道告知本人",
 }
 
 func setFlash(w http.ResponseWriter, code string, secure bool) {
