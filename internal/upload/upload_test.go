@@ -1,0 +1,89 @@
+package upload
+
+import (
+	"strings"
+	"testing"
+
+	"dibao/internal/errs"
+)
+
+var (
+	pdf  = []byte("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+	jpeg = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F', 0}
+	png  = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+)
+
+func TestCheck(t *testing.T) {
+	cases := []struct {
+		name     string
+		file     string
+		data     []byte
+		wantType Type
+		wantName string
+		errLike  string
+	}{
+		{"pdf", "申请书.pdf", pdf, PDF, "申请书.pdf", ""},
+		{"jpeg named png gets the real extension", "身份证.png", jpeg, JPEG, "身份证.jpg", ""},
+		{"jpeg extension kept", "户口本.JPEG", jpeg, JPEG, "户口本.JPEG", ""},
+		{"png", "scan", png, PNG, "scan.png", ""},
+		{"exe renamed to pdf", "收入证明.pdf", []byte("MZ\x90\x00\x03"), "", "", "文件类型不支持"},
+		{"html renamed to jpg", "x.jpg", []byte("<html><script>"), "", "", "文件类型不支持"},
+		{"empty", "a.pdf", nil, "", "", "文件为空"},
+		{"oversize", "big.pdf", append(append([]byte{}, pdf...), make([]byte, MaxSize)...), "", "", "文件过大"},
+		{"path stripped", `..\..\system32\证明.pdf`, pdf, PDF, "证明.pdf", ""},
+		{"markup stripped", `<b>证明.pdf`, pdf, PDF, "b证明.pdf", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := Check(c.file, c.data)
+			if c.errLike != "" {
+				if errs.CodeOf(err) != errs.Invalid || !strings.Contains(errs.As(err).Message, c.errLike) {
+					t.Fatalf("err = %v, want %q", err, c.errLike)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type != c.wantType || f.Name != c.wantName || f.Size != len(c.data) || len(f.Checksum) != 64 {
+				t.Fatalf("file = %+v", f)
+			}
+			if !Verify(c.data, f.Checksum) || Verify(append([]byte{1}, c.data...), f.Checksum) {
+				t.Fatal("checksum does not verify the content")
+			}
+		})
+	}
+}
+
+func TestTokensAreUnguessable(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		tok, err := NewToken()
+		if err != nil || len(tok) != 22 || seen[tok] {
+			t.Fatalf("token %q (err %v, dup %v)", tok, err, seen[tok])
+		}
+		seen[tok] = true
+	}
+}
+
+func TestSM3KnownAnswer(t *testing.T) {
+	// GB/T 32905 example: SM3("abc").
+	if !Verify([]byte("abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0") {
+		t.Fatal("SM3 checksum is not the standard's")
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, s := range [][]byte{pdf, jpeg, png, []byte("MZ")} {
+		f.Add("x.pdf", s)
+	}
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		file, err := Check(name, data)
+		if err != nil {
+			return
+		}
+		if _, ok := Sniff(file.Data); !ok || strings.ContainsAny(file.Name, "/\\<>") {
+			t.Fatalf("accepted %q as %+v", name, file.Type)
+		}
+	})
+}
