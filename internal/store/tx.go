@@ -158,3 +158,19 @@ func isUnique(err error, name string) bool {
 // SetPrincipal changes whom the rest of the transaction acts for: a login
 // starts anonymous and continues as the account once it is identified.
 func (tx *Tx) SetPrincipal(p authz.Principal) { tx.p = p }
+
+// ReadTx runs fn in a read-only transaction on the reader pool, so a page
+// sees one consistent snapshot of a case and everything around it. Nothing
+// is written, so no audit record is required.
+func (db *DB) ReadTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error) error {
+	var opts *sql.TxOptions
+	if db.dialect == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	sqlTx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{db: db, tx: sqlTx, p: p})
+}

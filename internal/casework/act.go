@@ -1,0 +1,271 @@
+package casework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"dibao/internal/authz"
+	"dibao/internal/errs"
+	"dibao/internal/store"
+	"dibao/internal/workflow"
+)
+
+// Action is one request to move a case.
+type Action struct {
+	CaseID     int64
+	Version    int64 // the case version the actor saw; a stale one is a conflict
+	Transition string
+	Input      workflow.Input
+	// IdempotencyKey makes a retried request safe: the first outcome is
+	// stored with the change and a replay returns it without acting again.
+	IdempotencyKey string
+}
+
+// Outcome is what an action produced.
+type Outcome struct {
+	Case      store.Case
+	Event     store.Event
+	Documents []store.Document
+	Warning   string // e.g. a certification warning under the "warn" gate
+	Replayed  bool   // the idempotency key had been used: nothing was done now
+}
+
+// Act performs one transition or activity. Everything — effects, event,
+// new state, documents, audit and the idempotency record — is one
+// transaction; a refusal says why in Chinese and writes nothing.
+func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome, error) {
+	path := "case:" + strconv.FormatInt(a.CaseID, 10) + ":" + a.Transition
+	if a.IdempotencyKey != "" {
+		if len(a.IdempotencyKey) > 100 {
+			return Outcome{}, errs.Invalidf("Idempotency-Key", "幂等键过长（最多100个字符）")
+		}
+		prev, ok, err := s.DB.IdempotentGet(ctx, p.UserID, a.IdempotencyKey)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if ok {
+			if prev.Path != path {
+				return Outcome{}, errs.New(errs.Conflict, "Idempotency-Key", "该幂等键已用于另一项操作")
+			}
+			var out Outcome
+			if err := json.Unmarshal([]byte(prev.Body), &out); err != nil {
+				return Outcome{}, errs.Wrap(err, "读取幂等记录失败")
+			}
+			out.Replayed = true
+			return out, nil
+		}
+	}
+	var out Outcome
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		L, err := s.load(ctx, tx, a.CaseID)
+		if err != nil {
+			return err
+		}
+		if L.c.Version != a.Version {
+			return staleCase()
+		}
+		f := s.facts(L, a.Input)
+		t, err := workflow.Check(L.def, L.c.State, a.Transition, p, p.Region.Level(), f)
+		if err != nil {
+			return err
+		}
+		rec, err := workflow.ParseRecord(t, f)
+		if err != nil {
+			return err
+		}
+		warning, err := workflow.Certification(t, f)
+		if err != nil {
+			return err
+		}
+		out.Warning = warning
+		from := L.c.State
+		to := workflow.Next(t, from)
+		if err := s.effects(ctx, tx, L, t, rec, a.Input, p); err != nil {
+			return err
+		}
+		// Deadlines after this step, from the history including it.
+		hist := append(history(L.events), workflow.Event{Transition: t.ID, At: s.Now()})
+		sched := workflow.Deadlines(L.def, to, hist, s.today(), L.cal, L.params)
+		L.c.DueDate, L.c.TotalDue = "", ""
+		if sched.Current != nil && sched.Current.Running {
+			L.c.DueDate = sched.Current.Due.Format(time.DateOnly)
+		}
+		if sched.Total != nil {
+			L.c.TotalDue = sched.Total.Due.Format(time.DateOnly)
+			L.c.Extended = sched.Total.Extended
+			if L.c.StartedOn == "" {
+				L.c.StartedOn = sched.Total.Start.Format(time.DateOnly)
+			}
+		}
+		if pc, ok := sched.Clock("publicity"); ok && t.ID == "start_publicity" {
+			L.c.PublicityStart, L.c.PublicityEnd = pc.Start.Format(time.DateOnly), pc.Due.Format(time.DateOnly)
+		}
+		if to != from {
+			L.c.StateSince = s.Now()
+		}
+		L.c.State = to
+		if st, ok := L.def.State(to); ok {
+			L.c.Closed = st.Terminal
+		}
+		docs, err := s.issue(ctx, tx, L, t, rec, a.Input)
+		if err != nil {
+			return err
+		}
+		nums := make([]string, len(docs))
+		for i, d := range docs {
+			nums[i] = d.Number
+		}
+		data := map[string]any{"values": rec}
+		if warning != "" {
+			data["certification_warning"] = warning
+		}
+		raw, _ := json.Marshal(data)
+		ev := store.Event{CaseID: L.c.ID, Transition: t.ID, From: from, To: to, Reason: strings.TrimSpace(a.Input.Reason),
+			Data: string(raw), Documents: strings.Join(nums, ",")}
+		if err := tx.AppendEvent(ctx, &ev); err != nil {
+			return err
+		}
+		if err := tx.SaveCase(ctx, &L.c, a.Version); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%s → %s", from, to)
+		if warning != "" {
+			detail += " warning=" + warning
+		}
+		if err := tx.Audit(ctx, store.Entry{Action: "case." + t.ID, Object: caseObj(L.c.ID), Detail: detail}); err != nil {
+			return err
+		}
+		out = Outcome{Case: L.c, Event: ev, Documents: docs, Warning: warning}
+		if a.IdempotencyKey != "" {
+			body, _ := json.Marshal(out)
+			return tx.IdempotentPut(ctx, a.IdempotencyKey, store.IdempotentReply{Method: "POST", Path: path, Status: 200, Body: string(body)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// effects applies what a transition does beyond changing state.
+func (s *Service) effects(ctx context.Context, tx *store.Tx, L *loaded, t workflow.Transition, rec map[string]any,
+	in workflow.Input, p authz.Principal) error {
+	str := func(name string) string { v, _ := rec[name].(string); return v }
+	switch t.ID {
+	case "record_home_visit", "county_home_visit":
+		staff, _ := rec["investigators"].([]int64)
+		ids, err := s.investigators(ctx, L, staff, t.ID == "county_home_visit")
+		if err != nil {
+			return err
+		}
+		kind := "home"
+		if t.ID == "county_home_visit" {
+			kind = "county_home"
+		}
+		data, _ := json.Marshal(rec)
+		return tx.AddVisit(ctx, &store.Visit{CaseID: L.c.ID, Kind: kind, Date: dateOf(rec["visit_date"]),
+			Investigators: ids, Data: string(data)})
+	case "record_interview":
+		data, _ := json.Marshal(rec)
+		return tx.AddVisit(ctx, &store.Visit{CaseID: L.c.ID, Kind: "neighbour", Date: dateOf(rec["interview_date"]),
+			Data: string(data)})
+	case "record_objection":
+		return tx.AddObjection(ctx, &store.Objection{CaseID: L.c.ID, ReceivedOn: dateOf(rec["received_on"]),
+			Objector: str("objector"), Content: str("content")})
+	case "resolve_objection":
+		n := intOf(rec["objection_no"])
+		if n < 1 || n > len(L.objs) {
+			return errs.Invalidf("objection_no", "异议编号无效：本案共有 %d 条异议", len(L.objs))
+		}
+		o := L.objs[n-1]
+		return tx.ResolveObjection(ctx, L.c.ID, o.ID, str("outcome"), str("finding"))
+	case "submit_to_appraisal", "submit_to_publicity", "submit_to_review", "approve":
+		// The computed benefit is frozen on the case with its explanation and
+		// the parameter versions, so the decision can be defended later.
+		raw, _ := json.Marshal(L.benefit)
+		L.c.Benefit = string(raw)
+		L.c.Amount = L.benefit.Amount
+		if t.ID == "approve" {
+			if !L.benefit.Eligible && L.benefit.Outcome != "single_person" {
+				return errs.Invalidf("", "按现行标准计算该家庭不符合条件，不能批准（%s）", reasonsText(L))
+			}
+			L.c.Category = str("category")
+			next := s.today().AddDate(0, 1, 0)
+			L.c.StartMonth = next.Format("2006-01")
+			return tx.Enroll(ctx, store.Recipient{HouseholdID: L.h.ID, CaseID: L.c.ID, Region: L.c.Region,
+				Category: L.c.Category, Amount: L.benefit.Amount, Members: L.benefit.Members, StartMonth: L.c.StartMonth,
+				Status: "active"})
+		}
+	case "extend_time_limit":
+		L.c.Extended = true
+		L.c.ExtensionNote = strings.TrimSpace(in.Reason)
+	}
+	_ = p
+	return nil
+}
+
+func reasonsText(L *loaded) string {
+	var ss []string
+	for _, r := range L.benefit.Reasons {
+		ss = append(ss, r.Text)
+	}
+	return strings.Join(ss, "；")
+}
+
+// investigators checks the submitted staff: they must exist, work in the
+// case's township (or the county, for a county visit) and not be close
+// relatives of the household.
+func (s *Service) investigators(ctx context.Context, L *loaded, raw []int64, county bool) ([]int64, error) {
+	scope := L.c.Region.Township()
+	if county {
+		scope = L.c.Region.County()
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, id := range raw {
+		u, err := s.DB.UserByID(ctx, id)
+		if err != nil {
+			return nil, errs.Invalidf("investigators", "调查人员（编号 %d）不存在", id)
+		}
+		if !u.Active || !(u.Region.Within(scope) || scope.Within(u.Region)) {
+			return nil, errs.Invalidf("investigators", "%s 不是本乡镇（街道）或上级在岗工作人员，不能登记为调查人员", u.DisplayName)
+		}
+		for _, rel := range L.rels {
+			if rel.UserID == u.ID {
+				return nil, errs.Invalidf("investigators", "%s 与申请家庭存在近亲属关系，须回避", u.DisplayName)
+			}
+		}
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids, nil
+}
+
+func dateOf(v any) string {
+	switch x := v.(type) {
+	case time.Time:
+		return x.Format(time.DateOnly)
+	case string:
+		return x
+	}
+	return ""
+}
+
+func intOf(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
+	case string:
+		n, _ := strconv.Atoi(x)
+		return n
+	}
+	return 0
+}

@@ -1,0 +1,414 @@
+// Package casework runs applications through the declarative workflow:
+// it loads a case and everything its guards need, asks the engine whether
+// the actor may take a transition now, applies the transition's effects
+// (visits, objections, documents, enrolment) and writes the event, the new
+// state and the audit record in one transaction.
+package casework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"dibao/internal/authz"
+	"dibao/internal/benefit"
+	"dibao/internal/calendar"
+	"dibao/internal/errs"
+	"dibao/internal/holidays"
+	"dibao/internal/household"
+	"dibao/internal/policy"
+	"dibao/internal/region"
+	"dibao/internal/store"
+	"dibao/internal/workflow"
+)
+
+// Service is the case-handling use case.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+}
+
+// Materials is the configurable intake checklist (code → label).
+var Materials = []household.Enum{
+	{Code: "application", Label: "低保申请书"},
+	{Code: "id_card", Label: "家庭成员身份证"},
+	{Code: "household_register", Label: "户口簿"},
+	{Code: "income_proof", Label: "收入证明"},
+	{Code: "property_declaration", Label: "家庭财产申报表"},
+	{Code: "authorisation", Label: "家庭经济状况核对授权书"},
+	{Code: "promise", Label: "承诺书"},
+}
+
+func (s *Service) today() time.Time { return calendar.DayOf(s.Now()) }
+
+func caseObj(id int64) string { return "case:" + strconv.FormatInt(id, 10) }
+
+// policyAt resolves the parameters a case uses: those in force on the day
+// it was opened, so later changes never rewrite an open case's rules.
+func (s *Service) policyAt(ctx context.Context, r region.Code, on time.Time) (policy.Set, error) {
+	return policy.Resolve(ctx, s.DB, r.County(), on)
+}
+
+func wfParams(set policy.Set) workflow.Params {
+	return workflow.Params{
+		MinInvestigators:     set.Int(policy.MinInvestigators),
+		PublicityWD:          set.Int(policy.PublicityWD),
+		ForwardWD:            set.Int(policy.ForwardWD),
+		InvestigationStartWD: set.Int(policy.InvestigationStartWD),
+		CountyDecisionWD:     set.Int(policy.CountyDecisionWD),
+		RejectionNoticeWD:    set.Int(policy.RejectionNoticeWD),
+		TotalWD:              set.Int(policy.TotalWD),
+		TotalWDExtended:      set.Int(policy.TotalWDExtended),
+		Appraisal:            set.Enum(policy.Appraisal),
+		CertificationGate:    set.Enum(policy.CertificationGate),
+	}
+}
+
+// Declaration is the intake answer about close relatives among staff and
+// village cadres (近亲属备案).
+type Declaration struct {
+	None      bool       // the applicant declares no such relative
+	Relatives []Declared // otherwise, each declared relation
+}
+
+// Declared is one declared relation.
+type Declared struct {
+	MemberName string
+	Relative   string // the staff member's or cadre's name
+	Relation   string // e.g. 配偶, 父母, 子女, 兄弟姐妹
+	UserID     int64  // the staff account, when the relative is staff
+}
+
+// Open starts an application for a household: the case remembers the
+// workflow profile and every parameter version in force today, and the
+// members' ID numbers are checked against the staff and cadre register.
+func (s *Service) Open(ctx context.Context, p authz.Principal, householdID int64, decl Declaration) (store.Case, error) {
+	if !p.Has(authz.VillageClerk) {
+		return store.Case{}, errs.New(errs.Forbidden, "", "只有村（社区）经办人可以登记低保申请")
+	}
+	if !decl.None && len(decl.Relatives) == 0 {
+		return store.Case{}, errs.Invalidf("relatives", "请询问并登记申请家庭与经办人员、村（社区）干部的近亲属关系（无则勾选“无”）")
+	}
+	for i, r := range decl.Relatives {
+		if strings.TrimSpace(r.MemberName) == "" || strings.TrimSpace(r.Relative) == "" || strings.TrimSpace(r.Relation) == "" {
+			return store.Case{}, errs.Invalidf(fmt.Sprintf("relatives[%d]", i), "第%d条近亲属登记不完整（成员、亲属姓名、关系均须填写）", i+1)
+		}
+	}
+	today := s.today()
+	var c store.Case
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		h, err := tx.Household(ctx, householdID)
+		if err != nil {
+			return err
+		}
+		open, err := s.DB.Cases(ctx, region.ScopeOf(h.Region), store.CaseFilter{HouseholdID: h.ID, Open: "open"})
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 {
+			return errs.New(errs.Conflict, "", "该家庭已有正在办理的申请（"+open[0].Number+"），不能重复申请")
+		}
+		set, err := s.policyAt(ctx, h.Region, today)
+		if err != nil {
+			return err
+		}
+		profile := set.Enum(policy.WorkflowProfile)
+		d, ok := workflow.Profile(profile)
+		if !ok {
+			return errs.Wrap(fmt.Errorf("unknown workflow profile %q", profile), "办理流程配置错误")
+		}
+		versions, _ := json.Marshal(set.Versions())
+		serial, err := tx.NextSerial(ctx, "case", h.Region.County(), today.Year())
+		if err != nil {
+			return err
+		}
+		c = store.Case{Number: fmt.Sprintf("%s-%d-%06d", h.Region.County()[:6], today.Year(), serial), HouseholdID: h.ID,
+			Region: h.Region, Profile: d.Name, State: d.Initial, Policy: string(versions),
+			RelativeNote: "无"}
+		if !decl.None {
+			c.RelativeNote = fmt.Sprintf("申报 %d 条", len(decl.Relatives))
+			c.RelativeFlag = true
+		}
+		if err := tx.CreateCase(ctx, &c); err != nil {
+			return err
+		}
+		for _, r := range decl.Relatives {
+			if err := tx.AddRelative(ctx, c.ID, store.Relative{MemberName: r.MemberName, Relative: r.Relative,
+				Relation: r.Relation, UserID: r.UserID, Source: "declared"}); err != nil {
+				return err
+			}
+		}
+		// The register check: a member who is staff or a cadre flags the case
+		// even when nobody declared it.
+		for _, m := range h.Members {
+			uid, cid, name, err := tx.StaffByIDIndex(ctx, s.DB.IDIndex(m.IDNumber))
+			if err != nil {
+				return err
+			}
+			if uid == 0 && cid == 0 {
+				continue
+			}
+			c.RelativeFlag = true
+			c.RelativeNote = "系统比对发现家庭成员为经办人员或村（社区）干部"
+			if err := tx.AddRelative(ctx, c.ID, store.Relative{MemberName: m.Name, Relative: name, Relation: "本人",
+				UserID: uid, CadreID: cid, Source: "matched"}); err != nil {
+				return err
+			}
+		}
+		if c.RelativeFlag {
+			if err := tx.SaveCase(ctx, &c, c.Version); err != nil {
+				return err
+			}
+		}
+		ev := store.Event{CaseID: c.ID, Transition: "open", From: "", To: c.State,
+			Data: fmt.Sprintf(`{"profile":%q,"relatives":%q}`, d.Name, c.RelativeNote)}
+		if err := tx.AppendEvent(ctx, &ev); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Entry{Action: "case.open", Object: caseObj(c.ID),
+			Detail: fmt.Sprintf("household:%d number=%s profile=%s relative_flag=%v", h.ID, c.Number, d.Name, c.RelativeFlag)})
+	})
+	return c, err
+}
+
+// MaterialInput is the checklist as the clerk marks it.
+type MaterialInput struct {
+	Code   string
+	Status string // ok, missing, wrong
+	Note   string // what is wrong or what to supply
+}
+
+// SetMaterials records the checklist while the case is at the counter.
+func (s *Service) SetMaterials(ctx context.Context, p authz.Principal, caseID, version int64, items []MaterialInput) (store.Case, error) {
+	if !p.Has(authz.VillageClerk) {
+		return store.Case{}, errs.New(errs.Forbidden, "", "只有村（社区）经办人可以核对申请材料")
+	}
+	var l errs.List
+	var rows []store.Material
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !slices.ContainsFunc(Materials, func(e household.Enum) bool { return e.Code == it.Code }) {
+			l.Add("materials", "未知的材料项：%s", it.Code)
+			continue
+		}
+		seen[it.Code] = true
+		switch it.Status {
+		case "ok":
+		case "missing", "wrong":
+			if it.Status == "wrong" && strings.TrimSpace(it.Note) == "" {
+				l.Add("materials."+it.Code, "“%s”有误时请写明错误之处", household.LabelOf(Materials, it.Code))
+			}
+		default:
+			l.Add("materials."+it.Code, "请为“%s”选择齐全、缺少或有误", household.LabelOf(Materials, it.Code))
+		}
+		rows = append(rows, store.Material{Code: it.Code, Status: it.Status, Note: strings.TrimSpace(it.Note)})
+	}
+	for _, m := range Materials {
+		if !seen[m.Code] {
+			l.Add("materials."+m.Code, "请核对“%s”", m.Label)
+		}
+	}
+	if err := l.Err(); err != nil {
+		return store.Case{}, err
+	}
+	var c store.Case
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		var err error
+		if c, err = tx.CaseForUpdate(ctx, caseID); err != nil {
+			return err
+		}
+		if c.Version != version {
+			return staleCase()
+		}
+		if c.State != "draft" && c.State != "submitted" && c.State != "returned" {
+			return errs.New(errs.Conflict, "", "案件已受理，不能再修改材料清单")
+		}
+		if err := tx.SetMaterials(ctx, c.ID, rows); err != nil {
+			return err
+		}
+		if err := tx.SaveCase(ctx, &c, version); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Entry{Action: "case.materials", Object: caseObj(c.ID)})
+	})
+	return c, err
+}
+
+func staleCase() error {
+	return errs.New(errs.Conflict, "version", "该案件已被他人处理，请刷新页面查看最新状态后再操作")
+}
+
+// facts gathers what the guards need, from the store, inside tx.
+type loaded struct {
+	c       store.Case
+	def     workflow.Definition
+	set     policy.Set
+	params  workflow.Params
+	h       household.Household
+	events  []store.Event
+	visits  []store.Visit
+	objs    []store.Objection
+	mats    []store.Material
+	rels    []store.Relative
+	benefit benefit.Result
+	sched   workflow.Schedule
+	cal     *calendar.Calendar
+}
+
+func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded, error) {
+	c, err := tx.CaseForUpdate(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadCase(ctx, tx, c)
+}
+
+func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*loaded, error) {
+	L := &loaded{c: c}
+	var ok bool
+	if L.def, ok = workflow.Profile(c.Profile); !ok {
+		return nil, errs.Wrap(fmt.Errorf("unknown profile %q", c.Profile), "办理流程配置错误")
+	}
+	var err error
+	if L.set, err = s.policyAt(ctx, c.Region, c.CreatedAt); err != nil {
+		return nil, err
+	}
+	L.params = wfParams(L.set)
+	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
+		return nil, err
+	}
+	if L.events, err = tx.Events(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if L.visits, err = tx.Visits(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if L.objs, err = tx.Objections(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if L.mats, err = tx.Materials(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if L.rels, err = tx.Relatives(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if L.cal, err = holidays.Calendar(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	L.benefit = benefit.Compute(L.h, L.set.BenefitParams(), s.today())
+	L.sched = workflow.Deadlines(L.def, c.State, history(L.events), s.today(), L.cal, L.params)
+	return L, nil
+}
+
+func history(evs []store.Event) []workflow.Event {
+	out := make([]workflow.Event, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, workflow.Event{Transition: e.Transition, At: e.At})
+	}
+	return out
+}
+
+func (s *Service) facts(L *loaded, in workflow.Input) workflow.Facts {
+	f := workflow.Facts{Today: s.today(), Params: L.params, Input: in, Members: len(L.h.Members),
+		RelativesDeclared: L.c.RelativeNote != "", RelativeRegistered: L.c.RelativeFlag}
+	for _, r := range L.rels {
+		if r.UserID != 0 {
+			f.RelativeStaff = append(f.RelativeStaff, r.UserID)
+		}
+	}
+	for _, m := range Materials {
+		for _, x := range L.mats {
+			if x.Code == m.Code && x.Status != "ok" {
+				f.Deficiencies = append(f.Deficiencies, m.Code)
+			}
+		}
+		if !slices.ContainsFunc(L.mats, func(x store.Material) bool { return x.Code == m.Code }) {
+			f.Deficiencies = append(f.Deficiencies, m.Code)
+		}
+	}
+	inv := map[int64]bool{}
+	for _, v := range L.visits {
+		switch v.Kind {
+		case "home":
+			f.HomeVisits++
+			for _, id := range v.Investigators {
+				inv[id] = true
+			}
+		case "county_home":
+			f.CountyVisitDone = true
+		}
+	}
+	f.Investigators = len(inv)
+	// Report and check results count since the case last entered
+	// investigation, so a re-investigation needs a fresh report.
+	since := 0
+	for i, e := range L.events {
+		if e.To == "investigating" && e.From != "investigating" {
+			since = i
+		}
+	}
+	for i, e := range L.events {
+		switch e.Transition {
+		case "request_check":
+			f.CheckRequested = true
+		case "record_check_result":
+			f.CheckResultPresent = true
+		case "write_report":
+			if i >= since {
+				f.ReportPresent = true
+			}
+		}
+	}
+	for _, o := range L.objs {
+		f.Objections++
+		if o.Status == "open" {
+			f.OpenObjections++
+		}
+	}
+	f.BenefitComputed = L.benefit.Outcome != benefit.OutcomeInvalid
+	f.Eligible = L.benefit.Eligible
+	L.sched.Fill(&f)
+	return f
+}
+
+// Options lists the actions the caller could take on a case now, enabled
+// or with the reason they are not.
+func (s *Service) Options(ctx context.Context, p authz.Principal, caseID int64) ([]workflow.Option, error) {
+	var opts []workflow.Option
+	err := s.read(ctx, p, caseID, func(L *loaded) error {
+		opts = workflow.Available(L.def, L.c.State, p, p.Region.Level(), s.facts(L, workflow.Input{}))
+		return nil
+	})
+	return opts, err
+}
+
+// read loads a case for display inside a read-only use of a transaction
+// scope; nothing is written, so no audit record is needed.
+func (s *Service) read(ctx context.Context, p authz.Principal, caseID int64, fn func(L *loaded) error) error {
+	c, err := s.DB.Case(ctx, p.Scope(), caseID)
+	if err != nil {
+		return err
+	}
+	return s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+		L, err := s.loadCase(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		return fn(L)
+	})
+}
+
+// sortedKeys returns the keys of a map in order (stable JSON and docs).
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
