@@ -270,14 +270,19 @@ var funcs = template.FuncMap{
 		}
 		return out
 	},
-	"nonEmpty": func(ss []string) []string {
-		var out []string
-		for _, s := range ss {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
+	"nonEmpty": nonEmpty,
+	// paras splits free text into paragraphs at line breaks, so that each
+	// one gets the first-line indent of Chinese documents.
+	"paras": func(s string) []string {
+		return nonEmpty(strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n"))
+	},
+	// appeal pairs the appeal bodies with the document's own noun
+	// (告知书, 通知书) for the shared appeal-rights paragraph.
+	"appeal": func(a Appeal, noun string) any {
+		return struct {
+			Appeal
+			Noun string
+		}{a, noun}
 	},
 	"anyPeriod": func(rows []PublicityRow) bool {
 		for _, r := range rows {
@@ -306,4 +311,15 @@ func cnum(i int) string {
 		return digit(i/10) + "十"
 	}
 	return digit(i/10) + "十" + digit(i%10)
+}
+
+// nonEmpty drops blank entries and trims the rest.
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
