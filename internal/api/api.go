@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,16 @@ func Routes(a *app.App) []Route {
 		{Method: "DELETE", Path: "/households/{id}/properties/{item}", Handler: s.deleteProperty},
 		{Method: "POST", Path: "/households/{id}/reveal", Handler: s.reveal},
 		{Method: "GET", Path: "/audit", Handler: s.auditList},
+		{Method: "GET", Path: "/queue", Handler: s.queue},
+		{Method: "GET", Path: "/cases", Handler: s.listCases},
+		{Method: "POST", Path: "/cases", Handler: s.openCase},
+		{Method: "GET", Path: "/cases/{id}", Handler: s.getCase},
+		{Method: "PUT", Path: "/cases/{id}/materials", Handler: s.setMaterials},
+		{Method: "POST", Path: "/cases/{id}/actions/{transition}", Handler: s.act},
+		{Method: "POST", Path: "/cases/{id}/files", Handler: s.uploadFile},
+		{Method: "GET", Path: "/cases/{id}/documents/{number}", Handler: s.document},
+		{Method: "GET", Path: "/files/{token}", Handler: s.downloadFile},
+		{Method: "GET", Path: "/workflows", Handler: s.workflows},
 	}
 }
 
@@ -148,6 +159,8 @@ func decode(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+func urlEscape(s string) string { return url.PathEscape(s) }
 
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"dibao/internal/access"
+	"dibao/internal/casework"
 	"dibao/internal/people"
 	"dibao/internal/registry"
 	"dibao/internal/store"
@@ -18,6 +19,7 @@ type App struct {
 	Access   *access.Service
 	Registry *registry.Service
 	People   *people.Service
+	Cases    *casework.Service
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -32,6 +34,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Access:   &access.Service{DB: db, Policy: access.DefaultPolicy()},
 		Registry: &registry.Service{DB: db, Now: now},
 		People:   &people.Service{DB: db, Now: now},
+		Cases:    &casework.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
 	}
