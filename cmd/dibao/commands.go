@@ -11,14 +11,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"dibao/internal/app"
 	"dibao/internal/audit"
+	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
 	"dibao/internal/fieldcrypt"
 	"dibao/internal/server"
 	"dibao/internal/store"
+	"dibao/internal/workflow"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -29,10 +32,17 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	withDemo := fs.Bool("demo", false, "load the demo county (once) and list demo accounts on the login page")
 	cert := fs.String("tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
 	key := fs.String("tls-key", "", "TLS key file")
+	checker := fs.String("crosscheck", "", "cross-check platform: simulator, batch:DIR (outbox/inbox under DIR), an https:// URL, or manual (default: simulator with --demo, else manual)")
 	idle := fs.Duration("idle-timeout", 15*time.Minute, "sign a session out after this much inactivity")
 	maxAge := fs.Duration("session-max", 8*time.Hour, "sign every session out this long after login")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// The workflow definitions are data: refuse to serve a broken one.
+	for _, d := range workflow.Profiles() {
+		if err := workflow.Validate(d); err != nil {
+			return fmt.Errorf("workflow profile %s: %w", d.Name, err)
+		}
 	}
 	db, err := c.open(ctx, log)
 	if err != nil {
@@ -50,6 +60,12 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return fmt.Errorf("--idle-timeout and --session-max must be positive, idle no longer than max")
 	}
 	a.Access.Policy.IdleTimeout, a.Access.Policy.AbsoluteTimeout = *idle, *maxAge
+	if *checker == "" && *withDemo {
+		*checker = "simulator"
+	}
+	if a.Cases.Checker, err = crossChecker(*checker); err != nil {
+		return err
+	}
 	h, err := server.Handler(a)
 	if err != nil {
 		return err
@@ -192,3 +208,24 @@ func cmdKeyGenerate(args []string, stdout io.Writer) error {
 
 // demoSeed fixes the demo county so every fresh install shows the same data.
 const demoSeed = 2026
+
+// crossChecker builds the cross-check adapter named by the --crosscheck flag.
+func crossChecker(spec string) (crosscheck.Adapter, error) {
+	switch {
+	case spec == "" || spec == "manual":
+		return nil, nil
+	case spec == "simulator":
+		return &crosscheck.Simulator{Seed: demoSeed}, nil
+	case strings.HasPrefix(spec, "batch:"):
+		dir := strings.TrimPrefix(spec, "batch:")
+		for _, sub := range []string{"outbox", "inbox"} {
+			if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+				return nil, err
+			}
+		}
+		return &crosscheck.BatchAdapter{Outbox: filepath.Join(dir, "outbox"), Inbox: filepath.Join(dir, "inbox")}, nil
+	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
+		return &crosscheck.HTTPAdapter{BaseURL: spec, Token: os.Getenv("DIBAO_CROSSCHECK_TOKEN")}, nil
+	}
+	return nil, fmt.Errorf("--crosscheck: unknown adapter %q (simulator, batch:DIR, https://…, manual)", spec)
+}

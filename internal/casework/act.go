@@ -171,6 +171,10 @@ func (s *Service) effects(ctx context.Context, tx *store.Tx, L *loaded, t workfl
 		data, _ := json.Marshal(rec)
 		return tx.AddVisit(ctx, &store.Visit{CaseID: L.c.ID, Kind: "neighbour", Date: dateOf(rec["interview_date"]),
 			Data: string(data)})
+	case "request_check":
+		return s.requestCheck(ctx, tx, L)
+	case "record_check_result":
+		return s.fetchCheck(ctx, tx, L)
 	case "record_objection":
 		return tx.AddObjection(ctx, &store.Objection{CaseID: L.c.ID, ReceivedOn: dateOf(rec["received_on"]),
 			Objector: str("objector"), Content: str("content")})

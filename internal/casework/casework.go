@@ -18,6 +18,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
 	"dibao/internal/calendar"
+	"dibao/internal/crosscheck"
 	"dibao/internal/errs"
 	"dibao/internal/holidays"
 	"dibao/internal/household"
@@ -31,6 +32,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	// Checker is the information cross-check platform adapter (batch files,
+	// HTTP or the simulator); nil means results are entered by hand only.
+	Checker crosscheck.Adapter
 }
 
 // Materials is the configurable intake checklist (code → label).

@@ -10,6 +10,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
 	"dibao/internal/casework"
+	"dibao/internal/crosscheck"
 	"dibao/internal/errs"
 	"dibao/internal/household"
 	"dibao/internal/region"
@@ -115,6 +116,7 @@ func wantRefusal(t *testing.T, err error, code errs.Code, like string) {
 func TestFullCaseToApproval(t *testing.T) {
 	testenv.Stores(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
+		w.svc.Checker = &crosscheck.Simulator{Seed: 7, Now: func() time.Time { return w.now }}
 		c, err := w.svc.Open(ctx, w.clerk, w.hid, casework.Declaration{None: true})
 		if err != nil {
 			t.Fatal(err)
@@ -161,6 +163,10 @@ func TestFullCaseToApproval(t *testing.T) {
 		}
 		w.act(w.t1, &c, "request_check", map[string]string{"requested_on": w.day(0)}, "")
 		w.act(w.t1, &c, "record_check_result", map[string]string{"received_on": w.day(0), "summary": "未发现车辆、房产、存款"}, "")
+		checks, _ := db.Checks(ctx, c.ID)
+		if len(checks) != 1 || checks[0].Status == "pending" || !strings.Contains(checks[0].Report, "模拟数据") {
+			t.Fatalf("cross-check through the simulator: %+v", checks)
+		}
 		report := map[string]string{"report": "家庭无劳动力，户主重病", "opinion": "eligible", "opinion_reason": "人均收入低于标准"}
 		w.act(w.t1, &c, "write_report", report, "")
 		w.act(w.t1, &c, "submit_to_appraisal", nil, "")
