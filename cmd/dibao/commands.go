@@ -16,6 +16,7 @@ import (
 
 	"dibao/internal/app"
 	"dibao/internal/audit"
+	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
 	"dibao/internal/fieldcrypt"
@@ -115,6 +116,13 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	} else {
 		log.Info("demo data loaded", "regions", res.Regions, "users", res.Users, "households", res.Households,
 			"members", res.Members, "ms", res.Duration.Milliseconds())
+	}
+	cases, err := demo.LoadCases(ctx, db, &casework.Service{DB: db, Now: db.Now, Checker: &crosscheck.Simulator{Seed: demoSeed}})
+	if err != nil {
+		return fmt.Errorf("load demo applications: %w", err)
+	}
+	if !cases.AlreadyLoaded {
+		log.Info("demo applications loaded", "cases", cases.Cases)
 	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {
