@@ -205,10 +205,15 @@ func (tx *Tx) AddCheck(ctx context.Context, c *Check) error {
 	return mapErr(err, "保存核对请求失败")
 }
 
-// SetCheckReport stores the report of a request.
+// SetCheckReport stores the report of a request, sealed: platform reports
+// carry every member's ID number and their incomes.
 func (tx *Tx) SetCheckReport(ctx context.Context, id int64, status, report string) error {
-	_, err := tx.exec(ctx, "UPDATE case_checks SET status = ?, report = ?, received_at = ? WHERE id = ?",
-		status, report, ms(tx.db.now()), id)
+	sealed, err := tx.db.seal(KindCheckReport, report)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, "UPDATE case_checks SET status = ?, report = ?, received_at = ? WHERE id = ?",
+		status, sealed, ms(tx.db.now()), id)
 	return mapErr(err, "保存核对报告失败")
 }
 
@@ -237,6 +242,9 @@ func checks(ctx context.Context, db *DB, q querier, caseID int64) ([]Check, erro
 			return nil, mapErr(err, "读取核对记录失败")
 		}
 		c.RequestedAt, c.ReceivedAt = fromMS(req), fromMS(rec)
+		if c.Report, err = db.open(KindCheckReport, c.Report); err != nil {
+			return nil, err
+		}
 		out = append(out, c)
 	}
 	return out, mapErr(rows.Err(), "读取核对记录失败")

@@ -26,11 +26,12 @@ type Sealer interface {
 // Field kinds used as associated data, so a sealed value cannot be moved
 // from one kind of column to another.
 const (
-	KindIDCard     = "idcard"
-	KindPhone      = "phone"
-	KindBank       = "bank"
-	KindHealth     = "health"
-	KindDisability = "disability"
+	KindIDCard      = "idcard"
+	KindPhone       = "phone"
+	KindBank        = "bank"
+	KindHealth      = "health"
+	KindDisability  = "disability"
+	KindCheckReport = "check_report"
 )
 
 // SetSealer installs the field encryption keys.
