@@ -86,6 +86,9 @@ func (tx *Tx) CreateCase(ctx context.Context, c *Case) error {
 		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Number, c.HouseholdID, string(c.Region), c.Profile, c.State, boolInt(c.RelativeFlag), c.RelativeNote, ms(now),
 		c.DueDate, c.StartedOn, c.TotalDue, c.Policy, nullID(tx.p.UserID), ms(now), ms(now))
+	if isUnique(err, "household_id") || isUnique(err, "cases_one_open") {
+		return errs.New(errs.Conflict, "", "该家庭已有正在办理的申请，不能重复申请")
+	}
 	if err != nil {
 		return mapErr(err, "保存案件失败")
 	}

@@ -33,6 +33,8 @@ CREATE TABLE cases (
 );
 CREATE INDEX cases_region_state ON cases(region_code, state, id);
 CREATE INDEX cases_household ON cases(household_id);
+-- One open application per household, whatever races the service loses.
+CREATE UNIQUE INDEX cases_one_open ON cases(household_id) WHERE closed = 0;
 
 CREATE TABLE case_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
