@@ -58,18 +58,34 @@ func (s *Service) policyAt(ctx context.Context, r region.Code, on time.Time) (po
 	return policy.Resolve(ctx, s.DB, r.County(), on)
 }
 
-func wfParams(set policy.Set) workflow.Params {
+// wfParams takes the workflow parameters from the policy set; where the
+// county has set nothing (the built-in default), the profile's own default
+// applies — national-2021 appraises only on objection, the seed always.
+func wfParams(set policy.Set, d workflow.Definition) workflow.Params {
+	def := d.Defaults
+	num := func(name string, fallback int) int {
+		if set.Version(name) == policy.DefaultVersion {
+			return fallback
+		}
+		return set.Int(name)
+	}
+	enum := func(name, fallback string) string {
+		if set.Version(name) == policy.DefaultVersion {
+			return fallback
+		}
+		return set.Enum(name)
+	}
 	return workflow.Params{
-		MinInvestigators:     set.Int(policy.MinInvestigators),
-		PublicityWD:          set.Int(policy.PublicityWD),
-		ForwardWD:            set.Int(policy.ForwardWD),
-		InvestigationStartWD: set.Int(policy.InvestigationStartWD),
-		CountyDecisionWD:     set.Int(policy.CountyDecisionWD),
-		RejectionNoticeWD:    set.Int(policy.RejectionNoticeWD),
-		TotalWD:              set.Int(policy.TotalWD),
-		TotalWDExtended:      set.Int(policy.TotalWDExtended),
-		Appraisal:            set.Enum(policy.Appraisal),
-		CertificationGate:    set.Enum(policy.CertificationGate),
+		MinInvestigators:     num(policy.MinInvestigators, def.MinInvestigators),
+		PublicityWD:          num(policy.PublicityWD, def.PublicityWD),
+		ForwardWD:            num(policy.ForwardWD, def.ForwardWD),
+		InvestigationStartWD: num(policy.InvestigationStartWD, def.InvestigationStartWD),
+		CountyDecisionWD:     num(policy.CountyDecisionWD, def.CountyDecisionWD),
+		RejectionNoticeWD:    num(policy.RejectionNoticeWD, def.RejectionNoticeWD),
+		TotalWD:              num(policy.TotalWD, def.TotalWD),
+		TotalWDExtended:      num(policy.TotalWDExtended, def.TotalWDExtended),
+		Appraisal:            enum(policy.Appraisal, def.Appraisal),
+		CertificationGate:    enum(policy.CertificationGate, def.CertificationGate),
 	}
 }
 
@@ -282,7 +298,7 @@ func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*lo
 	if L.set, err = s.policyAt(ctx, c.Region, c.CreatedAt); err != nil {
 		return nil, err
 	}
-	L.params = wfParams(L.set)
+	L.params = wfParams(L.set, L.def)
 	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
 		return nil, err
 	}

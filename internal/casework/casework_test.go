@@ -13,6 +13,7 @@ import (
 	"dibao/internal/crosscheck"
 	"dibao/internal/errs"
 	"dibao/internal/household"
+	"dibao/internal/policy"
 	"dibao/internal/region"
 	"dibao/internal/registry"
 	"dibao/internal/store"
@@ -272,6 +273,43 @@ func TestRejectionRecusalAndIdempotency(t *testing.T) {
 		w.act(w.t1, &c, "terminate", nil, "申请人拒不配合入户调查")
 		if !c.Closed || c.State != "terminated" {
 			t.Fatalf("terminated: %+v", c)
+		}
+	})
+}
+
+func TestNational2021Profile(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		admin := testenv.User(t, db, "countyadmin", testenv.County, authz.CountyAdmin)
+		if err := policy.SetValue(ctx, db, admin, testenv.County, policy.WorkflowProfile, "national-2021", w.day(0), "按2021年审核确认办法"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.svc.Open(ctx, w.clerk, w.hid, casework.Declaration{None: true})
+		if err != nil || c.Profile != workflow.ProfileNational2021 {
+			t.Fatalf("open under national-2021: %+v %v", c, err)
+		}
+		w.act(w.clerk, &c, "intake", map[string]string{"application_date": w.day(0)}, "")
+		w.materials(&c)
+		w.act(w.clerk, &c, "accept", nil, "")
+		w.act(w.clerk, &c, "forward", nil, "")
+		w.act(w.t1, &c, "start_investigation", nil, "")
+		w.act(w.t1, &c, "record_home_visit", map[string]string{"visit_date": w.day(0), "form_filled": "on", "findings": "困难",
+			"investigators": strconv.FormatInt(w.t1.UserID, 10) + "|" + strconv.FormatInt(w.t2.UserID, 10)}, "")
+		w.act(w.t1, &c, "request_check", map[string]string{"requested_on": w.day(0)}, "")
+		w.act(w.t1, &c, "record_check_result", map[string]string{"received_on": w.day(0), "summary": "无异常"}, "")
+		w.act(w.t1, &c, "write_report", map[string]string{"report": "困难", "opinion": "eligible", "opinion_reason": "符合"}, "")
+		// No objection: under national-2021 no appraisal is held.
+		_, err = w.try(w.t1, &c, "submit_to_appraisal", nil, "")
+		wantRefusal(t, err, errs.Invalid, "")
+		w.act(w.t1, &c, "submit_to_review", nil, "")
+		w.act(w.rev, &c, "preliminary_opinion", map[string]string{"opinion": "eligible", "comment": "拟同意"}, "")
+		w.act(w.t1, &c, "start_publicity", map[string]string{"place": "村务公开栏"}, "")
+		end, _ := time.ParseInLocation(time.DateOnly, c.PublicityEnd, calendar.Location())
+		w.now = end.AddDate(0, 0, 1).Add(9 * time.Hour)
+		w.act(w.rev, &c, "report_to_county", nil, "")
+		w.act(w.cnty, &c, "approve", map[string]string{"category": "B"}, "")
+		if c.State != "approved" || !strings.Contains(c.Policy, policy.WorkflowProfile) {
+			t.Fatalf("national case: %+v", c)
 		}
 	})
 }
