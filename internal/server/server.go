@@ -12,6 +12,7 @@ import (
 
 	"dibao/internal/api"
 	"dibao/internal/app"
+	"dibao/internal/public"
 	"dibao/internal/reqid"
 	"dibao/internal/web"
 )
@@ -22,8 +23,13 @@ func Handler(a *app.App) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	board, err := public.New(a.Cases, a.DB.RegionNames)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(a))
+	mux.Handle(public.Prefix, board)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
