@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"dibao/internal/authz"
 	"dibao/internal/bench"
 	"dibao/internal/demo"
 	"dibao/internal/region"
@@ -18,11 +19,12 @@ import (
 // store in a temp dir (so no real data is touched); --db points it at a
 // PostgreSQL database that it may write to.
 func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	if len(args) == 0 || args[0] != "households" {
-		return fmt.Errorf("usage: dibao bench households [--n 500] [--db URL]")
+	if len(args) == 0 || (args[0] != "households" && args[0] != "cases" && args[0] != "all") {
+		return fmt.Errorf("usage: dibao bench households|cases|all [--n 500] [--db URL]")
 	}
-	fs := flag.NewFlagSet("bench households", flag.ContinueOnError)
-	n := fs.Int("n", 500, "households to create (list pages: max(n, 50))")
+	what := args[0]
+	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)
+	n := fs.Int("n", 500, "households to create (list pages: max(n, 50); cases: n/10)")
 	db := fs.String("db", "", "store to use (default: a scratch SQLite file in a temp dir)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -47,10 +49,22 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	village := region.Code(demo.Accounts()[0].Region)
-	fmt.Fprintf(stdout, "dibao bench households: store %s, n=%d\n", store.Dialect(), *n)
-	results, err := bench.Households(ctx, store, village, *n, os.Stderr)
-	if err != nil {
-		return err
+	fmt.Fprintf(stdout, "dibao bench %s: store %s, n=%d\n", what, store.Dialect(), *n)
+	var results []bench.Result
+	if what != "cases" {
+		rs, err := bench.Households(ctx, store, village, *n, os.Stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+	}
+	if what != "households" {
+		clerk := authz.Principal{Username: "bench", Roles: []authz.Role{authz.VillageClerk}, Region: village}
+		r, err := bench.Cases(ctx, store, clerk, max(*n/10, 1), os.Stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
 	}
 	for _, r := range results {
 		fmt.Fprintln(stdout, r)

@@ -31,7 +31,7 @@ usage:
   dibao key generate [--out FILE]           write a new key file (0600)
   dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
   dibao calendar show [--from D] [--days N] working days from the stored calendar
-  dibao bench households [--n 500] [--db URL]   app vs raw SQL, printed as a ratio
+  dibao bench households|cases|all [--n 500] [--db URL]   app vs raw SQL, as a ratio
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the

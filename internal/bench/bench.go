@@ -43,12 +43,7 @@ func Households(ctx context.Context, db *store.DB, village region.Code, n int, p
 	p := authz.Principal{Username: "bench", Roles: []authz.Role{authz.VillageClerk}, Region: village}
 	now := time.Now()
 	svc := &registry.Service{DB: db, Now: func() time.Time { return now }}
-	base := time.Now().UnixNano() % 1_000_000
-	makeID := func(i, j int) idcard.ID {
-		// Distinct IDs per run: the sequence and birth day vary with the run base.
-		k := int(base) + i*7 + j
-		return idcard.Make("990101", time.Date(1940+k%60, time.Month(1+k/60%12), 1+k/720%28, 0, 0, 0, 0, time.UTC), k/20160%1000)
-	}
+	ids := newIDs()
 	report := func(stage string, i int) {
 		if progress != nil && (i%max(n/10, 1) == 0 || i == n) {
 			fmt.Fprintf(progress, "\r%s %3d%%", stage, i*100/max(n, 1))
@@ -61,14 +56,7 @@ func Households(ctx context.Context, db *store.DB, village region.Code, n int, p
 	create := Result{Name: "household create", Ops: n}
 	start := time.Now()
 	for i := 0; i < n; i++ {
-		d := household.Draft{Region: string(village), Address: "压测路" + strconv.Itoa(i) + "号", Urban: "rural",
-			Phone: "13800000000", BankName: "农村信用社", BankAccount: "6228480000000000000",
-			Members: []household.MemberDraft{
-				{Name: "压测甲", IDNumber: string(makeID(i, 0)), Labour: "full", Health: "healthy", CoResident: "1"},
-				{Name: "压测乙", Relation: "spouse", IDNumber: string(makeID(i, 1)), Labour: "full", Health: "healthy", CoResident: "1"},
-				{Name: "压测丙", Relation: "child", IDNumber: string(makeID(i, 2)), Labour: "none", Health: "healthy", CoResident: "1"},
-			}}
-		if _, err := svc.Create(ctx, p, d); err != nil {
+		if _, err := svc.Create(ctx, p, draft(village, ids, i)); err != nil {
 			return nil, fmt.Errorf("create %d: %w", i, err)
 		}
 		report("create (app)", i+1)
@@ -113,4 +101,26 @@ func ratio(a, b time.Duration) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// newIDs returns a generator of distinct valid ID numbers for one run (the
+// run's time picks the starting point, so repeated runs on one store do
+// not collide).
+func newIDs() func(i, j int) idcard.ID {
+	base := time.Now().UnixNano() % 1_000_000
+	return func(i, j int) idcard.ID {
+		k := int(base) + i*7 + j
+		return idcard.Make("990101", time.Date(1940+k%60, time.Month(1+k/60%12), 1+k/720%28, 0, 0, 0, 0, time.UTC), k/20160%1000)
+	}
+}
+
+// draft is the i-th benchmark household: three members, zero income.
+func draft(village region.Code, ids func(i, j int) idcard.ID, i int) household.Draft {
+	return household.Draft{Region: string(village), Address: "压测路" + strconv.Itoa(i) + "号", Urban: "rural",
+		Phone: "13800000000", BankName: "农村信用社", BankAccount: "6228480000000000000",
+		Members: []household.MemberDraft{
+			{Name: "压测甲", IDNumber: string(ids(i, 0)), Labour: "full", Health: "healthy", CoResident: "1"},
+			{Name: "压测乙", Relation: "spouse", IDNumber: string(ids(i, 1)), Labour: "full", Health: "healthy", CoResident: "1"},
+			{Name: "压测丙", Relation: "child", IDNumber: string(ids(i, 2)), Labour: "none", Health: "healthy", CoResident: "1"},
+		}}
 }

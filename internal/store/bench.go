@@ -61,3 +61,31 @@ func (db *DB) RawListHouseholds(ctx context.Context, lo, hi string, limit int) (
 	}
 	return n, rows.Err()
 }
+
+// RawTransition is the baseline of one case transition: read the case,
+// append an event and move the state in one transaction, without guards,
+// facts, documents or audit.
+func (db *DB) RawTransition(ctx context.Context, caseID int64, transition, from, to string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int64
+	var seq int
+	if err := tx.QueryRowContext(ctx, db.rebind("SELECT version FROM cases WHERE id = ?"), caseID).Scan(&version); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, db.rebind("SELECT COALESCE(MAX(seq), 0) FROM case_events WHERE case_id = ?"), caseID).Scan(&seq); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO case_events (case_id, seq, transition, from_state, to_state, actor,
+		actor_name, at) VALUES (?, ?, ?, ?, ?, 'raw', 'raw', 0)`), caseID, seq+1, transition, from, to); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind("UPDATE cases SET state = ?, version = version + 1 WHERE id = ? AND version = ?"),
+		to, caseID, version); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
