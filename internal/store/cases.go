@@ -60,7 +60,9 @@ func scanCase(s scanner) (Case, error) {
 	return c, err
 }
 
-func notFoundCase() error { return errs.New(errs.NotFound, "", "案件不存在或不在您的管辖范围内") }
+func notFoundCase() error {
+	return errs.New(errs.NotFound, "", "案件不存在或不在您的管辖范围内")
+}
 
 // NextNumber returns the next value of a named counter inside the
 // transaction (case and document numbers: gap-free per county and year).
