@@ -341,14 +341,12 @@ func (s *Service) facts(L *loaded, in workflow.Input) workflow.Facts {
 			f.RelativeStaff = append(f.RelativeStaff, r.UserID)
 		}
 	}
+	f.MaterialsChecked = len(L.mats) > 0
 	for _, m := range Materials {
 		for _, x := range L.mats {
 			if x.Code == m.Code && x.Status != "ok" {
-				f.Deficiencies = append(f.Deficiencies, m.Code)
+				f.Deficiencies = append(f.Deficiencies, m.Label)
 			}
-		}
-		if !slices.ContainsFunc(L.mats, func(x store.Material) bool { return x.Code == m.Code }) {
-			f.Deficiencies = append(f.Deficiencies, m.Code)
 		}
 	}
 	inv := map[int64]bool{}

@@ -18,6 +18,7 @@ type dashboardPage struct {
 	Households int
 	Members    int
 	Links      []quickLink
+	Queue      *queueView // the work queue, for case-handling roles
 }
 
 func greeting(t time.Time) string {
@@ -41,6 +42,13 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, p authz.Princ
 	u := s.userView(r.Context(), p)
 	d := dashboardPage{Greeting: greeting(now), Name: u.Name, RegionName: u.RegionName,
 		Today: now.In(cst).Format("2006年1月2日") + " " + weekdays[now.In(cst).Weekday()]}
+	if handlesCases(p) {
+		q, err := s.queue(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		d.Queue = q
+	}
 	if p.Can(authz.HouseholdView) {
 		n, m, err := s.a.DB.CountHouseholds(r.Context(), p.Scope())
 		if err != nil {
@@ -51,6 +59,13 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, p authz.Princ
 			d.Links = append(d.Links, quickLink{"新建家庭", "/households/new", "登记申请家庭及其成员信息"})
 		}
 		d.Links = append(d.Links, quickLink{"家庭档案", "/households", "查询、查看辖区内的家庭档案"})
+		if p.Has(authz.VillageClerk) {
+			d.Links = append(d.Links, quickLink{"发起低保申请", "/households", "在家庭档案中选择家庭，点击“发起低保申请”"})
+		}
+		d.Links = append(d.Links, quickLink{"低保申请", "/cases", "查询辖区内的申请及办理进度"})
+	}
+	if handlesCases(p) {
+		d.Links = append(d.Links, quickLink{"流程说明", "/workflow", "审核审批流程图、各环节办理人和时限"})
 	}
 	if p.Can(authz.AuditView) {
 		d.Links = append(d.Links, quickLink{"审计日志", "/audit", "查看登录、修改和敏感信息查看记录"})

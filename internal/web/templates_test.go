@@ -45,6 +45,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	fp.Edit, fp.HouseholdID, fp.HeadName, fp.PhonePlaceholder = true, 5, "张三", "138****5678（留空不修改）"
 	fp.Rows[0].IDPlaceholder = "130123********123X（留空不修改）"
 
+	cp, ap, wp := caseFixtures(t)
 	cases := []struct {
 		name  string
 		p     authz.Principal
@@ -113,6 +114,21 @@ func TestEveryTemplateRenders(t *testing.T) {
 				`id="role_village_clerk" value="village_clerk" checked`, "请至少选择一个角色", "密码至少10位", "该账号已被他人修改"}},
 		{"error", p, errorPage{Status: 500, Heading: "系统内部错误", Message: "请稍后再试", RequestID: "req-42"},
 			[]string{"系统内部错误", "req-42", "返回工作台"}},
+		{"cases", p, casesPage{State: "publicity", Open: "open", States: allStates(), CanOpen: true, Rows: []caseRow{
+			{ID: 3, Number: "130199-2026-000003", Head: "刘大山", Village: "东湖镇 / 李家庄村", State: "公示中", Tone: "amber",
+				Due: "2026-10-13", TotalDue: "2026-11-02", Extended: true, Flagged: true, Overdue: true, Amount: "1,040.00"}}},
+			[]string{`id="case-row-3"`, "130199-2026-000003", `badge-overdue">逾期`, "已延长", `value="publicity" selected`,
+				`value="open" selected`, "1,040.00"}},
+		{"case", authz.Principal{UserID: 3, Username: "township", Roles: []authz.Role{authz.TownshipOfficer}, Region: "130199101000"}, cp,
+			[]string{`id="case-state" data-state="investigating"`, `id="act-record_home_visit"`,
+				`<div class="error-msg">入户调查人员不足 2 人</div>`, `value="4" checked`, "须回避", `id="reason-submit_to_appraisal"`,
+				"尚未记录入户调查", `name="idempotency_key"`, `type="date" id="f-record_home_visit-visit_date"`,
+				`<textarea id="f-record_home_visit-findings"`, "提交时计算结果", "130199********002X", "2026年10月13日", "已延长",
+				"近亲属备案家庭", `href="/cases/5/documents/DB-SL-130199-2026-000001"`, "受理回执", `id="upload-form"`, "收入证明.pdf", `href="/files/tok_123"`, `src="/workflow/seed.svg?state=investigating"`, "测试township、测试township2", "异议不成立"}},
+		{"case_apply", p, ap, []string{`id="rel-none"`, `id="rel-some" value="some" checked`, `id="rel_member_0"`,
+			"第1条近亲属登记不完整", `value="刘大山" selected`, "130199********002X", `id="apply-submit"`}},
+		{"workflow", p, wp, []string{`<img src="/workflow/seed.svg"`, `<img src="/workflow/national-2021.svg"`,
+			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {

@@ -42,7 +42,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // pages lists every page template; each is parsed together with the shared
 // layout and partials into its own set.
 var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "user_form",
-	"user", "error"}
+	"user", "error", "cases", "case", "case_apply", "workflow"}
 
 type server struct {
 	a     *app.App
@@ -107,6 +107,17 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("POST /households/{id}/income/{item}/delete", s.auth(s.incomeDelete))
 	mux.Handle("POST /households/{id}/property", s.auth(s.propertyAdd))
 	mux.Handle("POST /households/{id}/property/{item}/delete", s.auth(s.propertyDelete))
+	mux.Handle("GET /households/{id}/apply", s.auth(s.caseApplyForm))
+	mux.Handle("POST /households/{id}/apply", s.auth(s.caseApply))
+	mux.Handle("GET /cases", s.auth(s.caseList))
+	mux.Handle("GET /cases/{id}", s.auth(s.caseDetail))
+	mux.Handle("POST /cases/{id}/act/{transition}", s.auth(s.caseAct))
+	mux.Handle("POST /cases/{id}/materials", s.auth(s.caseMaterials))
+	mux.Handle("POST /cases/{id}/files", s.auth(s.caseUpload))
+	mux.Handle("GET /cases/{id}/documents/{number}", s.auth(s.caseDocument))
+	mux.Handle("GET /files/{token}", s.auth(s.fileDownload))
+	mux.Handle("GET /workflow", s.auth(s.workflowPage))
+	mux.Handle("GET /workflow/{file}", s.auth(s.workflowSVG))
 	mux.Handle("GET /audit", s.auth(s.auditList))
 	mux.Handle("GET /users", s.auth(s.userList))
 	mux.Handle("GET /users/new", s.auth(s.userNew))
@@ -284,6 +295,7 @@ type userView struct {
 	Username   string
 	RoleLabels []string
 	RegionName string
+	Registers  bool // a village clerk: registers applications (the household page's "发起低保申请")
 }
 
 // view is what every page template receives: the layout's data plus the
@@ -306,6 +318,10 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 	items := []navItem{{Key: "dashboard", Label: "工作台", Href: "/", Icon: "▦"}}
 	if p.Can(authz.HouseholdView) {
 		items = append(items, navItem{Key: "households", Label: "家庭档案", Href: "/households", Icon: "⌂"})
+		items = append(items, navItem{Key: "cases", Label: "低保申请", Href: "/cases", Icon: "✎"})
+	}
+	if handlesCases(p) {
+		items = append(items, navItem{Key: "workflow", Label: "流程说明", Href: "/workflow", Icon: "⇢"})
 	}
 	if p.Can(authz.AuditView) {
 		items = append(items, navItem{Key: "audit", Label: "审计日志", Href: "/audit", Icon: "☰"})
@@ -360,6 +376,10 @@ func navKey(href string) string {
 	switch {
 	case strings.HasPrefix(href, "/households"):
 		return "households"
+	case strings.HasPrefix(href, "/cases"):
+		return "cases"
+	case strings.HasPrefix(href, "/workflow"):
+		return "workflow"
 	case strings.HasPrefix(href, "/audit"):
 		return "audit"
 	case strings.HasPrefix(href, "/users"):
@@ -369,7 +389,7 @@ func navKey(href string) string {
 }
 
 func (s *server) userView(ctx context.Context, p authz.Principal) *userView {
-	u := &userView{Name: p.DisplayName, Username: p.Username}
+	u := &userView{Name: p.DisplayName, Username: p.Username, Registers: p.Has(authz.VillageClerk)}
 	if u.Name == "" {
 		u.Name = p.Username
 	}
@@ -401,6 +421,9 @@ var flashMessages = map[string]string{
 	"user_activated":   "账号已启用",
 	"user_deactivated": "账号已停用，其登录已全部注销",
 	"user_password":    "密码已重置，该账号原有登录已全部注销。请将新密码当面或通过安全渠道告知本人",
+	"case_opened":      "低保申请已登记。请核对申请材料、上传扫描件，然后提交受理审查",
+	"materials_saved":  "材料核对结果已保存",
+	"file_uploaded":    "扫描件已上传",
 }
 
 func setFlash(w http.ResponseWriter, code string, secure bool) {
@@ -415,7 +438,10 @@ func takeFlash(w http.ResponseWriter, r *http.Request, secure bool) string {
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteLaxMode})
-	return flashMessages[c.Value]
+	if msg, ok := flashMessages[c.Value]; ok {
+		return msg
+	}
+	return actFlash(c.Value)
 }
 
 func clearSession(w http.ResponseWriter, secure bool) {

@@ -116,7 +116,7 @@ func errText(err error) string {
 func baseFacts() Facts {
 	return Facts{
 		Today: day("2026-09-01"), Params: DefaultParams(), Certified: allCerts(),
-		Members: 3, RelativesDeclared: true,
+		Members: 3, RelativesDeclared: true, MaterialsChecked: true,
 	}
 }
 
@@ -328,8 +328,10 @@ func TestGuardMessages(t *testing.T) {
 	}{
 		{"household_recorded", Facts{}, "尚未登记申请家庭成员"},
 		{"relatives_declared", Facts{}, "尚未填写与经办人员、村（社区）干部的近亲属关系申报"},
-		{"materials_complete", Facts{Deficiencies: []string{"身份证", "授权核对书"}}, "申请材料不齐全或不符合要求：身份证、授权核对书"},
-		{"deficiencies_listed", Facts{}, "请先在材料清单中标出全部缺少或不符合要求的材料，一次性告知"},
+		{"materials_complete", Facts{}, "请先逐项核对申请材料清单"},
+		{"materials_complete", Facts{MaterialsChecked: true, Deficiencies: []string{"身份证", "授权核对书"}}, "申请材料不齐全或不符合要求：身份证、授权核对书"},
+		{"deficiencies_listed", Facts{}, "请先逐项核对申请材料清单"},
+		{"deficiencies_listed", Facts{MaterialsChecked: true}, "请先在材料清单中标出全部缺少或不符合要求的材料，一次性告知"},
 		{"investigators_enough", Facts{Params: p}, "尚未记录入户调查"},
 		{"investigators_enough", Facts{Params: p, HomeVisits: 2, Investigators: 1}, "入户调查人员不足 2 人"},
 		{"check_requested", Facts{}, "尚未发起信息核对"},

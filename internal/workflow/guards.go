@@ -25,6 +25,7 @@ type Facts struct {
 	// Intake.
 	Members           int      // household members recorded
 	RelativesDeclared bool     // the relatives-to-staff-and-cadres question was answered
+	MaterialsChecked  bool     // the materials checklist has been gone through
 	Deficiencies      []string // checklist items marked missing or wrong, in checklist order
 
 	// Investigation (since the case last entered investigating, except
@@ -70,9 +71,15 @@ var Guards = map[string]Guard{
 		return failIf(!f.RelativesDeclared, "尚未填写与经办人员、村（社区）干部的近亲属关系申报")
 	},
 	"materials_complete": func(f Facts) error {
+		if !f.MaterialsChecked {
+			return fail("请先逐项核对申请材料清单")
+		}
 		return failIf(len(f.Deficiencies) > 0, "申请材料不齐全或不符合要求：%s", strings.Join(f.Deficiencies, "、"))
 	},
 	"deficiencies_listed": func(f Facts) error {
+		if !f.MaterialsChecked {
+			return fail("请先逐项核对申请材料清单")
+		}
 		return failIf(len(f.Deficiencies) == 0, "请先在材料清单中标出全部缺少或不符合要求的材料，一次性告知")
 	},
 	"investigators_enough": func(f Facts) error {

@@ -114,7 +114,73 @@
       f.replaceWith(note);
     }).catch(function () {
       window.alert("网络错误，请稍后重试");
-      if (btn) btn.disabled = false;
+      if (btn && btn.getAttribute("data-label")) {
+        btn.disabled = false;
+        btn.textContent = btn.getAttribute("data-label");
+      }
     });
   });
+  // Case action, materials and upload forms: one click submits once. The
+  // server also de-duplicates by the form's idempotency key.
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (e.defaultPrevented || !f.matches || !f.matches(".opt-form, #materials-form, #upload-form, #apply-form")) return;
+    var btn = f.querySelector("button[type=submit]");
+    if (!btn) return;
+    if (f.getAttribute("data-sent")) {
+      e.preventDefault();
+      return;
+    }
+    f.setAttribute("data-sent", "1");
+    window.setTimeout(function () {
+      btn.setAttribute("data-label", btn.textContent);
+      btn.disabled = true;
+      btn.textContent = "正在提交…";
+    }, 0);
+  });
+
+  // Coming back through the browser's history shows the page as it was
+  // left; make its forms usable again.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    document.querySelectorAll("form[data-sent]").forEach(function (f) {
+      f.removeAttribute("data-sent");
+      var btn = f.querySelector("button[type=submit]");
+      if (btn && btn.getAttribute("data-label")) {
+        btn.disabled = false;
+        btn.textContent = btn.getAttribute("data-label");
+      }
+    });
+  });
+
+  // A form re-shown with errors on the long case page: bring it into view.
+  var failed = document.querySelector(".opt-failed, #materials-form .alert-error, #upload-form .alert-error, #apply-form .alert-error");
+  if (failed && failed.scrollIntoView) {
+    failed.scrollIntoView({ block: "start" });
+  }
+
+  // Materials checklist: mark every item as complete in one click.
+  var allOK = document.getElementById("materials-all-ok");
+  if (allOK) {
+    allOK.hidden = false;
+    allOK.addEventListener("click", function () {
+      document.querySelectorAll("#materials-form input[type=radio][value=ok]").forEach(function (r) {
+        r.checked = true;
+      });
+    });
+  }
+
+  // The application form: the relative rows matter only when the answer is
+  // "有近亲属".
+  var relRows = document.getElementById("relative-rows");
+  if (relRows) {
+    var sync = function () {
+      var some = document.getElementById("rel-some");
+      relRows.hidden = !(some && some.checked);
+    };
+    document.addEventListener("change", function (e) {
+      if (e.target && e.target.name === "relatives") sync();
+    });
+    sync();
+  }
 })();
