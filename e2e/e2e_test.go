@@ -39,6 +39,13 @@ func browser(t *testing.T) (context.Context, string, *store.DB) {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
+	return startBrowser(t, chromium), srv.URL, db
+}
+
+// startBrowser launches headless Chromium for the test; on failure the
+// test keeps a screenshot in e2e/screenshots/.
+func startBrowser(t *testing.T, chromium string) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.NoSandbox,
@@ -68,7 +75,7 @@ func browser(t *testing.T) (context.Context, string, *store.DB) {
 		cancelC()
 		cancelA()
 	})
-	return ctx, srv.URL, db
+	return ctx
 }
 
 func screenshot(t *testing.T, ctx context.Context) {
