@@ -45,20 +45,11 @@ func (tx *Tx) Materials(ctx context.Context, caseID int64) ([]Material, error) {
 }
 
 func materials(ctx context.Context, db *DB, q querier, caseID int64) ([]Material, error) {
-	rows, err := q.QueryContext(ctx, db.rebind("SELECT code, status, note FROM case_materials WHERE case_id = ? ORDER BY code"), caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取材料清单失败")
-	}
-	defer rows.Close()
-	var out []Material
-	for rows.Next() {
-		var m Material
-		if err := rows.Scan(&m.Code, &m.Status, &m.Note); err != nil {
-			return nil, mapErr(err, "读取材料清单失败")
-		}
-		out = append(out, m)
-	}
-	return out, mapErr(rows.Err(), "读取材料清单失败")
+	return collect(ctx, db, q, "读取材料清单失败", "SELECT code, status, note FROM case_materials WHERE case_id = ? ORDER BY code",
+		[]any{caseID}, func(r scanner) (Material, error) {
+			var m Material
+			return m, r.Scan(&m.Code, &m.Status, &m.Note)
+		})
 }
 
 // CaseFile is a stored scan; Data is loaded only by FileByToken.
@@ -87,23 +78,14 @@ func (tx *Tx) AddFile(ctx context.Context, f *CaseFile) error {
 
 // Files lists a case's scans without their content.
 func (db *DB) Files(ctx context.Context, caseID int64) ([]CaseFile, error) {
-	rows, err := db.query(ctx, `SELECT id, case_id, token, material, name, content_type, size, checksum, uploaded_at
-		FROM case_files WHERE case_id = ? ORDER BY id`, caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取扫描件失败")
-	}
-	defer rows.Close()
-	var out []CaseFile
-	for rows.Next() {
+	return collect(ctx, db, db.r, "读取扫描件失败", `SELECT id, case_id, token, material, name, content_type, size, checksum,
+		uploaded_at FROM case_files WHERE case_id = ? ORDER BY id`, []any{caseID}, func(r scanner) (CaseFile, error) {
 		var f CaseFile
 		var at int64
-		if err := rows.Scan(&f.ID, &f.CaseID, &f.Token, &f.Material, &f.Name, &f.ContentType, &f.Size, &f.Checksum, &at); err != nil {
-			return nil, mapErr(err, "读取扫描件失败")
-		}
+		err := r.Scan(&f.ID, &f.CaseID, &f.Token, &f.Material, &f.Name, &f.ContentType, &f.Size, &f.Checksum, &at)
 		f.UploadedAt = fromMS(at)
-		out = append(out, f)
-	}
-	return out, mapErr(rows.Err(), "读取扫描件失败")
+		return f, err
+	})
 }
 
 // FileByToken loads a scan by its unguessable token, only if its case is
@@ -158,19 +140,13 @@ func (tx *Tx) Visits(ctx context.Context, caseID int64) ([]Visit, error) {
 }
 
 func visits(ctx context.Context, db *DB, q querier, caseID int64) ([]Visit, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(`SELECT id, case_id, kind, visit_date, investigators, data, recorded_at
-		FROM case_visits WHERE case_id = ? ORDER BY id`), caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取调查记录失败")
-	}
-	defer rows.Close()
-	var out []Visit
-	for rows.Next() {
+	return collect(ctx, db, q, "读取调查记录失败", `SELECT id, case_id, kind, visit_date, investigators, data, recorded_at
+		FROM case_visits WHERE case_id = ? ORDER BY id`, []any{caseID}, func(r scanner) (Visit, error) {
 		var v Visit
 		var inv string
 		var at int64
-		if err := rows.Scan(&v.ID, &v.CaseID, &v.Kind, &v.Date, &inv, &v.Data, &at); err != nil {
-			return nil, mapErr(err, "读取调查记录失败")
+		if err := r.Scan(&v.ID, &v.CaseID, &v.Kind, &v.Date, &inv, &v.Data, &at); err != nil {
+			return v, err
 		}
 		for _, s := range strings.Split(inv, ",") {
 			if id, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -178,9 +154,8 @@ func visits(ctx context.Context, db *DB, q querier, caseID int64) ([]Visit, erro
 			}
 		}
 		v.RecordedAt = fromMS(at)
-		out = append(out, v)
-	}
-	return out, mapErr(rows.Err(), "读取调查记录失败")
+		return v, nil
+	})
 }
 
 // Check is an information cross-check request and its report.
@@ -228,26 +203,18 @@ func (tx *Tx) Checks(ctx context.Context, caseID int64) ([]Check, error) {
 }
 
 func checks(ctx context.Context, db *DB, q querier, caseID int64) ([]Check, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(`SELECT id, case_id, request_id, adapter, ticket, status, report, requested_at,
-		received_at FROM case_checks WHERE case_id = ? ORDER BY id`), caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取核对记录失败")
-	}
-	defer rows.Close()
-	var out []Check
-	for rows.Next() {
+	return collect(ctx, db, q, "读取核对记录失败", `SELECT id, case_id, request_id, adapter, ticket, status, report, requested_at,
+		received_at FROM case_checks WHERE case_id = ? ORDER BY id`, []any{caseID}, func(r scanner) (Check, error) {
 		var c Check
 		var req, rec int64
-		if err := rows.Scan(&c.ID, &c.CaseID, &c.RequestID, &c.Adapter, &c.Ticket, &c.Status, &c.Report, &req, &rec); err != nil {
-			return nil, mapErr(err, "读取核对记录失败")
+		if err := r.Scan(&c.ID, &c.CaseID, &c.RequestID, &c.Adapter, &c.Ticket, &c.Status, &c.Report, &req, &rec); err != nil {
+			return c, err
 		}
 		c.RequestedAt, c.ReceivedAt = fromMS(req), fromMS(rec)
-		if c.Report, err = db.open(KindCheckReport, c.Report); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "读取核对记录失败")
+		var err error
+		c.Report, err = db.open(KindCheckReport, c.Report)
+		return c, err
+	})
 }
 
 // Objection is an objection raised during publicity.
@@ -294,21 +261,11 @@ func (tx *Tx) Objections(ctx context.Context, caseID int64) ([]Objection, error)
 }
 
 func objections(ctx context.Context, db *DB, q querier, caseID int64) ([]Objection, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(`SELECT id, case_id, received_on, objector, content, status, resolution
-		FROM case_objections WHERE case_id = ? ORDER BY id`), caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取异议失败")
-	}
-	defer rows.Close()
-	var out []Objection
-	for rows.Next() {
+	return collect(ctx, db, q, "读取异议失败", `SELECT id, case_id, received_on, objector, content, status, resolution
+		FROM case_objections WHERE case_id = ? ORDER BY id`, []any{caseID}, func(r scanner) (Objection, error) {
 		var o Objection
-		if err := rows.Scan(&o.ID, &o.CaseID, &o.ReceivedOn, &o.Objector, &o.Content, &o.Status, &o.Resolution); err != nil {
-			return nil, mapErr(err, "读取异议失败")
-		}
-		out = append(out, o)
-	}
-	return out, mapErr(rows.Err(), "读取异议失败")
+		return o, r.Scan(&o.ID, &o.CaseID, &o.ReceivedOn, &o.Objector, &o.Content, &o.Status, &o.Resolution)
+	})
 }
 
 // Document is an issued, numbered document; Data is the JSON snapshot it
@@ -333,22 +290,14 @@ func (tx *Tx) AddDocument(ctx context.Context, d *Document) error {
 
 // Documents returns a case's documents.
 func (db *DB) Documents(ctx context.Context, caseID int64) ([]Document, error) {
-	rows, err := db.query(ctx, "SELECT id, case_id, kind, number, issued_at, data FROM documents WHERE case_id = ? ORDER BY id", caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取文书失败")
-	}
-	defer rows.Close()
-	var out []Document
-	for rows.Next() {
-		var d Document
-		var at int64
-		if err := rows.Scan(&d.ID, &d.CaseID, &d.Kind, &d.Number, &at, &d.Data); err != nil {
-			return nil, mapErr(err, "读取文书失败")
-		}
-		d.IssuedAt = fromMS(at)
-		out = append(out, d)
-	}
-	return out, mapErr(rows.Err(), "读取文书失败")
+	return collect(ctx, db, db.r, "读取文书失败", "SELECT id, case_id, kind, number, issued_at, data FROM documents WHERE case_id = ? ORDER BY id",
+		[]any{caseID}, func(r scanner) (Document, error) {
+			var d Document
+			var at int64
+			err := r.Scan(&d.ID, &d.CaseID, &d.Kind, &d.Number, &at, &d.Data)
+			d.IssuedAt = fromMS(at)
+			return d, err
+		})
 }
 
 // Relative is a close relation between a case's household and a staff
@@ -371,21 +320,11 @@ func (tx *Tx) AddRelative(ctx context.Context, caseID int64, r Relative) error {
 
 // Relatives returns the relations recorded for a case.
 func (tx *Tx) Relatives(ctx context.Context, caseID int64) ([]Relative, error) {
-	rows, err := tx.query(ctx, `SELECT member_name, relative, relation, COALESCE(user_id, 0), COALESCE(cadre_id, 0), source
-		FROM case_relatives WHERE case_id = ? ORDER BY id`, caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取近亲属备案失败")
-	}
-	defer rows.Close()
-	var out []Relative
-	for rows.Next() {
-		var r Relative
-		if err := rows.Scan(&r.MemberName, &r.Relative, &r.Relation, &r.UserID, &r.CadreID, &r.Source); err != nil {
-			return nil, mapErr(err, "读取近亲属备案失败")
-		}
-		out = append(out, r)
-	}
-	return out, mapErr(rows.Err(), "读取近亲属备案失败")
+	return collect(ctx, tx.db, tx.tx, "读取近亲属备案失败", `SELECT member_name, relative, relation, COALESCE(user_id, 0),
+		COALESCE(cadre_id, 0), source FROM case_relatives WHERE case_id = ? ORDER BY id`, []any{caseID}, func(r scanner) (Relative, error) {
+		var x Relative
+		return x, r.Scan(&x.MemberName, &x.Relative, &x.Relation, &x.UserID, &x.CadreID, &x.Source)
+	})
 }
 
 // StaffByIDIndex finds a staff account or village cadre whose ID number has
@@ -431,27 +370,17 @@ func (tx *Tx) Enroll(ctx context.Context, r Recipient) error {
 
 // Recipients lists active recipients in scope (standing publicity).
 func (db *DB) Recipients(ctx context.Context, scope region.Scope) ([]Recipient, error) {
-	rows, err := db.query(ctx, `SELECT r.household_id, r.case_id, r.region_code, r.category, r.amount_fen, r.members,
-		r.start_month, r.status, h.head_name FROM recipients r JOIN households h ON h.id = r.household_id
+	return collect(ctx, db, db.r, "读取保障对象失败", `SELECT r.household_id, r.case_id, r.region_code, r.category, r.amount_fen,
+		r.members, r.start_month, r.status, h.head_name FROM recipients r JOIN households h ON h.id = r.household_id
 		WHERE r.region_code >= ? AND r.region_code < ? AND r.status = 'active' ORDER BY r.region_code, r.household_id`,
-		string(scope.Lo), string(scope.Hi))
-	if err != nil {
-		return nil, mapErr(err, "读取保障对象失败")
-	}
-	defer rows.Close()
-	var out []Recipient
-	for rows.Next() {
-		var r Recipient
-		var rc string
-		var amt int64
-		if err := rows.Scan(&r.HouseholdID, &r.CaseID, &rc, &r.Category, &amt, &r.Members, &r.StartMonth, &r.Status,
-			&r.HeadName); err != nil {
-			return nil, mapErr(err, "读取保障对象失败")
-		}
-		r.Region, r.Amount = region.Code(rc), money.Fen(amt)
-		out = append(out, r)
-	}
-	return out, mapErr(rows.Err(), "读取保障对象失败")
+		[]any{string(scope.Lo), string(scope.Hi)}, func(s scanner) (Recipient, error) {
+			var r Recipient
+			var rc string
+			var amt int64
+			err := s.Scan(&r.HouseholdID, &r.CaseID, &rc, &r.Category, &amt, &r.Members, &r.StartMonth, &r.Status, &r.HeadName)
+			r.Region, r.Amount = region.Code(rc), money.Fen(amt)
+			return r, err
+		})
 }
 
 // IdempotentReply is the stored first answer to a mutating API call.

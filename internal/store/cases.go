@@ -175,22 +175,9 @@ func (db *DB) Cases(ctx context.Context, scope region.Scope, f CaseFilter) ([]Ca
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
-	rows, err := db.query(ctx, "SELECT "+caseCols+" FROM cases c JOIN households h ON h.id = c.household_id WHERE "+
+	return collect(ctx, db, db.r, "读取案件列表失败", "SELECT "+caseCols+" FROM cases c JOIN households h ON h.id = c.household_id WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY c.closed, CASE WHEN c.due_date = '' THEN '9999' ELSE c.due_date END, c.id LIMIT ?",
-		append(args, f.Limit)...)
-	if err != nil {
-		return nil, mapErr(err, "读取案件列表失败")
-	}
-	defer rows.Close()
-	var out []Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, mapErr(err, "读取案件列表失败")
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "读取案件列表失败")
+		append(args, f.Limit), scanCase)
 }
 
 // Event is one entry of a case's timeline.
@@ -239,24 +226,16 @@ func (tx *Tx) Events(ctx context.Context, caseID int64) ([]Event, error) {
 }
 
 func events(ctx context.Context, db *DB, q querier, caseID int64) ([]Event, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(`SELECT id, case_id, seq, transition, from_state, to_state,
-		COALESCE(actor_id, 0), actor, actor_name, at, reason, data, documents FROM case_events WHERE case_id = ? ORDER BY seq`), caseID)
-	if err != nil {
-		return nil, mapErr(err, "读取办理记录失败")
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&e.ID, &e.CaseID, &e.Seq, &e.Transition, &e.From, &e.To, &e.ActorID, &e.Actor, &e.ActorName,
-			&at, &e.Reason, &e.Data, &e.Documents); err != nil {
-			return nil, mapErr(err, "读取办理记录失败")
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, mapErr(rows.Err(), "读取办理记录失败")
+	return collect(ctx, db, q, "读取办理记录失败", `SELECT id, case_id, seq, transition, from_state, to_state,
+		COALESCE(actor_id, 0), actor, actor_name, at, reason, data, documents FROM case_events WHERE case_id = ? ORDER BY seq`,
+		[]any{caseID}, func(r scanner) (Event, error) {
+			var e Event
+			var at int64
+			err := r.Scan(&e.ID, &e.CaseID, &e.Seq, &e.Transition, &e.From, &e.To, &e.ActorID, &e.Actor, &e.ActorName,
+				&at, &e.Reason, &e.Data, &e.Documents)
+			e.At = fromMS(at)
+			return e, err
+		})
 }
 
 // counterName builds the counter key of a numbered series.

@@ -227,3 +227,23 @@ func (db *DB) QueryStrings(ctx context.Context, q string, args ...any) ([]string
 	}
 	return out, rows.Err()
 }
+
+// collect runs a query and scans every row with scan; msg is the Chinese
+// message of any failure. It keeps the many list readers to their SQL and
+// their one scan function.
+func collect[T any](ctx context.Context, db *DB, q querier, msg, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, db.rebind(query), args...)
+	if err != nil {
+		return nil, mapErr(err, msg)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(err, msg)
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(rows.Err(), msg)
+}
