@@ -203,6 +203,12 @@ type MaterialInput struct {
 	Note   string // what is wrong or what to supply
 }
 
+// CanEditMaterials reports whether p may mark the checklist of a case in
+// state: only the village clerk, only while the case is at the counter.
+func CanEditMaterials(p authz.Principal, state string) bool {
+	return p.Has(authz.VillageClerk) && (state == "draft" || state == "submitted" || state == "returned")
+}
+
 // SetMaterials records the checklist while the case is at the counter.
 func (s *Service) SetMaterials(ctx context.Context, p authz.Principal, caseID, version int64, items []MaterialInput) (store.Case, error) {
 	if !p.Has(authz.VillageClerk) {
@@ -245,7 +251,7 @@ func (s *Service) SetMaterials(ctx context.Context, p authz.Principal, caseID, v
 		if c.Version != version {
 			return staleCase()
 		}
-		if c.State != "draft" && c.State != "submitted" && c.State != "returned" {
+		if !CanEditMaterials(p, c.State) {
 			return errs.New(errs.Conflict, "", "案件已受理，不能再修改材料清单")
 		}
 		if err := tx.SetMaterials(ctx, c.ID, rows); err != nil {

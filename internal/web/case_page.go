@@ -484,14 +484,8 @@ func clip(s string, n int) string {
 // materialStatus labels the checklist states.
 var materialStatus = map[string][2]string{"ok": {"齐全", "green"}, "missing": {"缺少", "red"}, "wrong": {"有误", "amber"}}
 
-// materialsEditable mirrors casework.SetMaterials: the village clerk marks
-// the checklist while the application is still at the counter.
-func materialsEditable(p authz.Principal, state string) bool {
-	return p.Has(authz.VillageClerk) && (state == "draft" || state == "submitted" || state == "returned")
-}
-
 func materialsOf(v casework.View, p authz.Principal, f *caseFailure) materialsView {
-	mv := materialsView{Editable: materialsEditable(p, v.Case.State), Recorded: len(v.Materials) > 0}
+	mv := materialsView{Editable: casework.CanEditMaterials(p, v.Case.State), Recorded: len(v.Materials) > 0}
 	var fields map[string]string
 	if f != nil && f.Form == "materials" {
 		fields, mv.Summary = fieldErrors(f.Err)
