@@ -13,10 +13,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"dibao/internal/app"
+	"dibao/internal/benefit"
 	"dibao/internal/calendar"
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
+	"dibao/internal/household"
 	"dibao/internal/mask"
 	"dibao/internal/region"
 	"dibao/internal/server"
@@ -173,10 +175,23 @@ func TestApplicationThroughTheBrowser(t *testing.T) {
 	if err != nil || len(rows) < 2 {
 		t.Fatalf("demo households in the clerk's village: %d (%v)", len(rows), err)
 	}
-	first, second := rows[0], rows[1]
-	hh, err := w.db.Household(ctx, region.ScopeOf(village), first.ID)
-	if err != nil {
-		t.Fatal(err)
+	// The first application is from a household the engine finds eligible
+	// (it is approved at the end); the second from any other household.
+	var first, second store.HouseholdRow
+	var hh household.Household
+	for _, r := range rows {
+		h, err := w.db.Household(ctx, region.ScopeOf(village), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.ID == 0 && benefit.Compute(h, benefit.DefaultParams(), w.now).Eligible {
+			first, hh = r, h
+		} else if second.ID == 0 {
+			second = r
+		}
+	}
+	if first.ID == 0 || second.ID == 0 {
+		t.Fatal("the demo village lacks an eligible and another household")
 	}
 
 	// Village clerk: apply, intake, a deficiency round trip, accept, forward.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"dibao/internal/benefit"
 	"dibao/internal/calendar"
 	"dibao/internal/casework"
 	"dibao/internal/region"
@@ -43,10 +44,23 @@ func LoadCases(ctx context.Context, db *store.DB, svc *casework.Service) (CasesR
 	if !ok {
 		return CasesResult{}, fmt.Errorf("demo: load the demo county before its cases")
 	}
-	rows, _, err := db.Households(ctx, region.ScopeOf(clerk.Region), store.HouseholdFilter{PageSize: 20})
+	rows, _, err := db.Households(ctx, region.ScopeOf(clerk.Region), store.HouseholdFilter{PageSize: 100})
 	if err != nil {
 		return CasesResult{}, err
 	}
+	// Applications from households the engine finds eligible, so the demo
+	// cases can be taken all the way to approval.
+	eligible := rows[:0]
+	for _, r := range rows {
+		h, err := db.Household(ctx, region.ScopeOf(clerk.Region), r.ID)
+		if err != nil {
+			return CasesResult{}, err
+		}
+		if benefit.Compute(h, benefit.DefaultParams(), svc.Now()).Eligible {
+			eligible = append(eligible, r)
+		}
+	}
+	rows = eligible
 	today := calendar.DayOf(svc.Now()).Format(time.DateOnly)
 	p := func(name string) func() (string, store.User) {
 		return func() (string, store.User) { return name, users[name] }
