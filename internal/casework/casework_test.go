@@ -313,3 +313,30 @@ func TestNational2021Profile(t *testing.T) {
 		}
 	})
 }
+
+func TestRegisterMatchFlagsTheCase(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		// The household's head is a registered village cadre.
+		err := db.InTx(ctx, testenv.Admin(), func(tx *store.Tx) error {
+			if _, err := tx.AddCadre(ctx, store.Cadre{Region: testenv.VillageA, Name: "刘大山", Post: "村委会委员"}, "11010519491231002X"); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Entry{Action: "test.cadre", Object: "cadre"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.svc.Open(ctx, w.clerk, w.hid, casework.Declaration{None: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.RelativeFlag || !strings.Contains(c.RelativeNote, "系统比对") {
+			t.Fatalf("a cadre's own household was not flagged: %+v", c)
+		}
+		v, err := w.svc.Get(ctx, w.clerk, c.ID)
+		if err != nil || len(v.Relatives) != 1 || v.Relatives[0].Source != "matched" || v.Relatives[0].CadreID == 0 {
+			t.Fatalf("relatives: %+v %v", v.Relatives, err)
+		}
+	})
+}

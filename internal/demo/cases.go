@@ -6,9 +6,11 @@ import (
 	"strconv"
 	"time"
 
+	"dibao/internal/authz"
 	"dibao/internal/benefit"
 	"dibao/internal/calendar"
 	"dibao/internal/casework"
+	"dibao/internal/idcard"
 	"dibao/internal/region"
 	"dibao/internal/store"
 	"dibao/internal/workflow"
@@ -61,6 +63,9 @@ func LoadCases(ctx context.Context, db *store.DB, svc *casework.Service) (CasesR
 		}
 	}
 	rows = eligible
+	if err := register(ctx, db, clerk, users, rows); err != nil {
+		return CasesResult{}, err
+	}
 	today := calendar.DayOf(svc.Now()).Format(time.DateOnly)
 	p := func(name string) func() (string, store.User) {
 		return func() (string, store.User) { return name, users[name] }
@@ -124,4 +129,37 @@ func LoadCases(ctx context.Context, db *store.DB, svc *casework.Service) (CasesR
 		return tx.Audit(ctx, store.Entry{Action: "demo.load", Object: "cases", Detail: fmt.Sprintf("%d applications", n)})
 	})
 	return CasesResult{Cases: n}, err
+}
+
+// register fills the staff and cadre register: every demo account gets an
+// ID number, and the head of an eligible household in the clerk's village
+// (one not used by the demo applications) is a village cadre, so applying
+// for that household shows the relative-registration flag.
+func register(ctx context.Context, db *store.DB, clerk store.User, users map[string]store.User, rows []store.HouseholdRow) error {
+	return db.InTx(ctx, authz.Principal{Username: "system:demo", Region: CountyCode}, func(tx *store.Tx) error {
+		i := 0
+		for _, name := range []string{"village", "township", "township2", "reviewer", "county", "countyadmin", "trainadmin",
+			"trainer", "custodian", "auditor", "secadmin", "sysadmin"} {
+			u, ok := users[name]
+			if !ok {
+				continue
+			}
+			i++
+			id := idcard.Make(string(CountyCode[:6]), time.Date(1970+i, time.Month(1+i%12), 1+i, 0, 0, 0, 0, time.UTC), 900+i)
+			if err := tx.SetUserIDNumber(ctx, u.ID, id); err != nil {
+				return err
+			}
+		}
+		if len(rows) > 6 {
+			h, err := tx.Household(ctx, rows[6].ID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.AddCadre(ctx, store.Cadre{Region: clerk.Region, Name: h.HeadName(), Post: "村民委员会委员"},
+				h.Members[0].IDNumber); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, store.Entry{Action: "demo.load", Object: "register", Detail: "staff and cadre ID register"})
+	})
 }
