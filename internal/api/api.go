@@ -65,6 +65,9 @@ func Routes(a *app.App) []Route {
 		{Method: "GET", Path: "/cases/{id}/documents/{number}", Handler: s.document},
 		{Method: "GET", Path: "/files/{token}", Handler: s.downloadFile},
 		{Method: "GET", Path: "/workflows", Handler: s.workflows},
+		{Method: "GET", Path: "/policy", Handler: s.listPolicy},
+		{Method: "GET", Path: "/policy/{name}/history", Handler: s.policyHistory},
+		{Method: "POST", Path: "/policy/{name}", Handler: s.setPolicy},
 	}
 }
 

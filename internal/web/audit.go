@@ -37,6 +37,8 @@ var actionLabels = map[string]string{
 	"region.create":             "新增行政区划",
 	"calendar.import":           "导入节假日安排",
 	"demo.load":                 "加载演示数据",
+	"policy.set":                "调整政策参数",
+	"policy.correct":            "更正政策参数",
 }
 
 var resultLabels = map[string]string{"ok": "成功", "failed": "失败", "denied": "拒绝"}

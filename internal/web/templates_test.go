@@ -127,6 +127,33 @@ func TestEveryTemplateRenders(t *testing.T) {
 				"近亲属备案家庭", `href="/cases/5/documents/DB-SL-130199-2026-000001"`, "受理回执", `id="upload-form"`, "收入证明.pdf", `href="/files/tok_123"`, `src="/workflow/seed.svg?state=investigating"`, "测试township、测试township2", "异议不成立"}},
 		{"case_apply", p, ap, []string{`id="rel-none"`, `id="rel-some" value="some" checked`, `id="rel_member_0"`,
 			"第1条近亲属登记不完整", `value="刘大山" selected`, "130199********002X", `id="apply-submit"`}},
+		{"policy", authz.Principal{Username: "admin", Roles: []authz.Role{authz.CountyAdmin}, Region: county}, policyListPage{
+			Regions: []regionOption{{Code: string(county), Label: "平安县", Selected: true}, {Code: string(townA), Label: "　东湖镇"}},
+			Region:  string(county), RegionName: "平安县", Date: "2026-04-01", Today: "2026-03-10", Future: true,
+			Groups: []policyGroupView{{Name: "业务流程", Rows: []policyRow{
+				{Name: "publicity_wd", Label: "公示期", Value: "10 工作日", Source: "制度文件[X]", Basis: "国家规定不少于7天",
+					Version: "130123000000@2026-04-01#1", VersionLabel: "平安县 · 2026-04-01 起", Levels: "县/区",
+					Href: "/policy/publicity_wd?region=130123000000", CanSet: true},
+				{Name: "min_investigators", Label: "入户调查最少人数", Value: "2 人", Source: "制度文件[X]", VersionLabel: "默认值",
+					Default: true, Levels: "县/区、乡镇/街道", Href: "/policy/min_investigators?region=130123000000"}}}}},
+			[]string{`<tr id="param-publicity_wd">`, "10 工作日", "130123000000@2026-04-01#1", `<span class="tag tag-grey">默认值</span>`,
+				`id="policy-future"`, `value="2026-04-01"`, ">调整<", ">查看<", `<option value="130123000000" selected>平安县</option>`}},
+		{"policy_param", authz.Principal{Username: "admin", Roles: []authz.Role{authz.CountyAdmin}, Region: county}, policyDetailPage{
+			Name: "appraisal", Label: "民主评议", Group: "业务流程", Basis: "制度文件要求评议", Source: "制度文件[X]", Kind: "select",
+			Range: "可选：每户评议、有异议时评议、不评议", Levels: "县/区、乡镇/街道", Region: string(townA), RegionName: "东湖镇",
+			Current: "每户评议", VersionLabel: "默认值", Today: "2026-03-10", CanSet: true,
+			History: []policyHistRow{
+				{ID: 3, Version: "130123100000@2026-04-01#3", Region: "东湖镇", Value: "有异议时评议", EffectiveFrom: "2026-04-01",
+					Note: "更正", Who: "admin", When: "2026-03-10 10:00", Pending: true, Corrects: 2},
+				{ID: 2, Version: "130123100000@2026-04-01#2", Region: "东湖镇", Value: "不评议", EffectiveFrom: "2026-04-01",
+					Note: "录入错误", Who: "admin", When: "2026-03-09 10:00", Superseded: true}},
+			F:       policyForm{Value: "never", EffectiveFrom: "2026-03-01", Note: ""},
+			Options: []policyOption{{Code: "always", Label: "每户评议"}, {Code: "never", Label: "不评议", Selected: true}},
+			Err:     map[string]string{"effective_from": "生效日期不能早于今天，已作出的决定不受影响", "note": msgPolicyNote},
+			Summary: []string{"生效日期不能早于今天，已作出的决定不受影响", msgPolicyNote}},
+			[]string{`<option value="never" selected>不评议</option>`, `<div class="error-msg">生效日期不能早于今天`,
+				`min="2026-03-10"`, "待生效", "已被更正", "更正 #2", "<s>不评议</s>", `name="region_code" value="130123100000"`,
+				`id="policy-form"`, "请修正以下问题"}},
 		{"workflow", p, wp, []string{`<img src="/workflow/seed.svg"`, `<img src="/workflow/national-2021.svg"`,
 			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
 	}

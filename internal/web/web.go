@@ -42,7 +42,8 @@ var cst = time.FixedZone("CST", 8*3600)
 // pages lists every page template; each is parsed together with the shared
 // layout and partials into its own set.
 var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "user_form",
-	"user", "error", "cases", "case", "case_apply", "workflow"}
+	"user", "error", "cases", "case", "case_apply", "workflow",
+	"policy", "policy_param"}
 
 type server struct {
 	a     *app.App
@@ -118,6 +119,9 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("GET /files/{token}", s.auth(s.fileDownload))
 	mux.Handle("GET /workflow", s.auth(s.workflowPage))
 	mux.Handle("GET /workflow/{file}", s.auth(s.workflowSVG))
+	mux.Handle("GET /policy", s.auth(s.policyList))
+	mux.Handle("GET /policy/{name}", s.auth(s.policyDetail))
+	mux.Handle("POST /policy/{name}", s.auth(s.policySet))
 	mux.Handle("GET /audit", s.auth(s.auditList))
 	mux.Handle("GET /users", s.auth(s.userList))
 	mux.Handle("GET /users/new", s.auth(s.userNew))
@@ -329,6 +333,9 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 	if p.Can(authz.UserView) {
 		items = append(items, navItem{Key: "users", Label: "用户管理", Href: "/users", Icon: "☺"})
 	}
+	if canViewPolicy(p) {
+		items = append(items, navItem{Key: "policy", Label: "政策参数", Href: "/policy", Icon: "≡"})
+	}
 	for i := range items {
 		items[i].Active = items[i].Key == active
 	}
@@ -384,6 +391,8 @@ func navKey(href string) string {
 		return "audit"
 	case strings.HasPrefix(href, "/users"):
 		return "users"
+	case strings.HasPrefix(href, "/policy"):
+		return "policy"
 	}
 	return "dashboard"
 }
@@ -415,6 +424,7 @@ var flashMessages = map[string]string{
 	"property_added":   "已保存，财产已添加",
 	"property_deleted": "财产记录已删除",
 	"logged_out":       "您已安全退出",
+	"policy_set":       "已登记新版本，自生效日起适用；已作出的决定不受影响",
 	"user_created":     "账号已创建。请将初始密码当面或通过安全渠道告知本人",
 	"user_roles":       "角色已保存；该账号原有登录已全部注销，重新登录后按新角色授权",
 	"user_unlocked":    "账号已解锁",
