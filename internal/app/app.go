@@ -8,9 +8,11 @@ import (
 
 	"dibao/internal/access"
 	"dibao/internal/casework"
+	"dibao/internal/learning"
 	"dibao/internal/people"
 	"dibao/internal/registry"
 	"dibao/internal/store"
+	"dibao/internal/training"
 )
 
 // App is the set of services behind every interface.
@@ -20,6 +22,8 @@ type App struct {
 	Registry *registry.Service
 	People   *people.Service
 	Cases    *casework.Service
+	Learning *learning.Service
+	Training *training.Service
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -35,6 +39,8 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Registry: &registry.Service{DB: db, Now: now},
 		People:   &people.Service{DB: db, Now: now},
 		Cases:    &casework.Service{DB: db, Now: now},
+		Learning: &learning.Service{DB: db, Now: now},
+		Training: &training.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
 	}

@@ -38,6 +38,14 @@ var actionLabels = map[string]string{
 	"calendar.import":           "导入节假日安排",
 	"demo.load":                 "加载演示数据",
 	"policy.set":                "调整政策参数",
+	"training.plan.create":      "制定培训计划",
+	"training.enroll.run":       "运行培训自动报名",
+	"training.session.create":   "安排培训场次",
+	"training.checkin":          "培训签到",
+	"training.checkin.manual":   "培训手工签到",
+	"training.feedback":         "培训评价",
+	"learning.upload":           "上传学习资料",
+	"learning.complete":         "完成在线学习",
 	"policy.correct":            "更正政策参数",
 }
 

@@ -13,6 +13,7 @@ import (
 	"dibao/internal/errs"
 	"dibao/internal/household"
 	"dibao/internal/testenv"
+	"dibao/internal/training"
 )
 
 // TestEveryTemplateRenders executes each page template with realistic data,
@@ -45,6 +46,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	fp.Edit, fp.HouseholdID, fp.HeadName, fp.PhonePlaceholder = true, 5, "张三", "138****5678（留空不修改）"
 	fp.Rows[0].IDPlaceholder = "130123********123X（留空不修改）"
 
+	ta := authz.Principal{UserID: 8, Username: "tadmin", Roles: []authz.Role{authz.TrainingAdmin}, Region: county}
 	cp, ap, wp := caseFixtures(t)
 	cases := []struct {
 		name  string
@@ -114,6 +116,55 @@ func TestEveryTemplateRenders(t *testing.T) {
 				`id="role_village_clerk" value="village_clerk" checked`, "请至少选择一个角色", "密码至少10位", "该账号已被他人修改"}},
 		{"error", p, errorPage{Status: 500, Heading: "系统内部错误", Message: "请稍后再试", RequestID: "req-42"},
 			[]string{"系统内部错误", "req-42", "返回工作台"}},
+		{"learning", p, learningListPage{Categories: categoryOptions("policy_law"), Category: "policy_law", CanUpload: true,
+			Groups: []learningGroup{{Category: "政策法规", Key: "policy_law", Rows: []learningRow{
+				{ID: 4, Title: "低保政策解读", Kind: "视频", Length: "12分30秒", Minutes: 30, Percent: 40}}}}},
+			[]string{`id="learning-item-4"`, `href="/learning/4"`, "低保政策解读", "12分30秒", "40%", `id="learning-new"`,
+				`value="policy_law" selected`}},
+		{"learning_item", p, learningItemPage{ID: 4, Title: "低保政策解读", Category: "政策法规", Video: true, Length: "10分钟",
+			Minutes: 30, Percent: 25, Size: "1.0 MB", Checksum: "0123456789abcdef0123"},
+			[]string{`<video id="player" src="/learning/4/content" controls`, `data-heartbeat="/learning/4/heartbeat"`,
+				`<strong id="progress-pct">25%</strong>`, `src="/static/learning.js?v=`}},
+		{"learning_form", p, learningFormPage{Values: map[string][]string{"title": {"低保政策解读"}},
+			Categories: categoryOptions(""), Plans: []planOption{{ID: 2, Title: "一季度常规培训", Selected: true}}, MaxMB: 200,
+			Err: map[string]string{"file": "文件类型不支持"}, Summary: []string{"文件类型不支持"}},
+			[]string{`enctype="multipart/form-data"`, `value="低保政策解读"`, `<option value="2" selected>一季度常规培训</option>`,
+				`<div class="error-msg">文件类型不支持</div>`, `id="learning_file"`}},
+		{"training_dashboard", ta, trainingDashboardPage{Quarter: "2026年第4季度", OnboardingOverdue: 1, NonCompliant: 1,
+			Compliant: 1, EnrollResult: "新增 2 项，撤销 0 项", Rows: []complianceRow{
+				{PersonID: 9, Name: "张新", Region: "李家庄村", OnboardingDue: "2026-10-19", OnboardingOverdue: true},
+				{PersonID: 10, Name: "王老", Region: "东湖镇", RegularEnrolled: true, RegularMinutes: 120, RegularRequired: 120, Compliant: true}},
+			Regions: []regionRow{{Region: "东湖镇", Staff: 2, Compliant: 1, OnboardingOverdue: 1}}},
+			[]string{`id="person-9" class="row-overdue"`, "已逾期", "120 / 120 分钟", `id="enroll-result"`, `id="run-enrollment"`,
+				`id="stat-onboarding-overdue">1<`}},
+		{"training_plans", ta, trainingPlansPage{Rows: []planRow{{ID: 3, Kind: "岗前培训", Title: "岗前培训2026", Region: "平安县",
+			Period: "2026-01-01 至 2026-12-31", Hours: "2学时", Categories: "政策法规"}}},
+			[]string{`id="plan-3"`, "岗前培训2026", "2学时", `href="/training/sessions/new?plan=3"`}},
+		{"training_plan_form", ta, planFormPage{F: planForm{Kind: "special", Title: "专项"},
+			Err:     map[string]string{"special_start": "请填写专项工作开始日期", "audience.hired": "入职日期范围的结束日期不能早于开始日期"},
+			Summary: []string{"请填写专项工作开始日期"}, Kinds: []option{{Value: "special", Label: "专项培训", Checked: true}},
+			Posts: []option{{Value: "调查", Label: "调查", Checked: true}}, Categories: []option{{Value: "ethics", Label: "职业道德与廉政"}}},
+			[]string{`<option value="special" selected>专项培训</option>`, `<div class="error-msg">请填写专项工作开始日期</div>`,
+				"入职日期范围的结束日期不能早于开始日期", `id="audience_post_0" value="调查" checked`, `id="create-plan"`}},
+		{"training_sessions", ta, trainingSessionsPage{All: true, Rows: []sessionRow{{ID: 5, Kind: "课堂培训", Title: "政策解读",
+			Time: "2026-10-12 09:00 – 11:00", Minutes: 120}}}, []string{`id="session-5"`, "政策解读", "120 分钟"}},
+		{"training_session_form", ta, sessionFormPage{F: sessionForm{Title: "政策解读"}, Err: map[string]string{"time": "请填写培训的开始和结束时间"},
+			Plans: []option{{Value: "2", Label: "四季度", Checked: true}}, Kinds: sessionKinds,
+			Trainers: []option{{Value: "4", Label: "讲师甲"}}},
+			[]string{`<option value="2" selected>四季度</option>`, `id="session-trainer"`, "请填写培训的开始和结束时间", `value="政策解读"`}},
+		{"training_session", ta, trainingSessionPage{S: sessionRow{ID: 5, Title: "政策解读"}, Code: "123456", Expires: "09:01:00",
+			Refresh: 30, Attendees: []attendeeRow{{ID: 8, Name: "王老"}}, Candidates: []attendeeRow{{ID: 9, Name: "张新"}},
+			ManualErr: map[string]string{"reason": "请填写手工签到的原因"},
+			Feedback:  training.Summary{Count: 1, Content: 5, Method: 4, Trainer: 3, Comments: []string{"好"}}},
+			[]string{`>123456</div>`, `id="checkin-code"`, `content="30"`, `id="attendee-8"`, `<option value="9">张新</option>`,
+				"请填写手工签到的原因", `id="avg-method">4.0<`}},
+		{"training_my", p, trainingMyPage{Quarter: "2026年第4季度", Total: 60, CheckinErr: "签到码错误或已过期",
+			Items:      []myItemRow{{Title: "岗前培训", Kind: "岗前培训", Due: "2026-10-19", Overdue: true, Required: 120}},
+			Categories: []categoryMinutes{{Label: "政策法规", Minutes: 60}}, Ratings: ratingChoices,
+			Open:     []sessionRow{{ID: 5, Title: "政策解读"}},
+			Feedback: []feedbackRow{{Session: sessionRow{ID: 5, Title: "政策解读"}, Err: map[string]string{"method": "请为培训方式评分"}}}},
+			[]string{`id="checkin-session"`, `id="checkin-code-input"`, `id="checkin-submit"`, "签到码错误或已过期", "已逾期",
+				`id="feedback-form-5"`, "请为培训方式评分", `id="minutes-total">60<`}},
 		{"cases", p, casesPage{State: "publicity", Open: "open", States: allStates(), CanOpen: true, Rows: []caseRow{
 			{ID: 3, Number: "130199-2026-000003", Head: "刘大山", Village: "东湖镇 / 李家庄村", State: "公示中", Tone: "amber",
 				Due: "2026-10-13", TotalDue: "2026-11-02", Extended: true, Flagged: true, Overdue: true, Amount: "1,040.00"}}},

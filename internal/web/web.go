@@ -43,7 +43,10 @@ var cst = time.FixedZone("CST", 8*3600)
 // layout and partials into its own set.
 var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "user_form",
 	"user", "error", "cases", "case", "case_apply", "workflow",
-	"policy", "policy_param"}
+	"policy", "policy_param",
+	"learning", "learning_item", "learning_form",
+	"training_dashboard", "training_plans", "training_plan_form", "training_sessions", "training_session_form",
+	"training_session", "training_my"}
 
 type server struct {
 	a     *app.App
@@ -132,6 +135,27 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("POST /users/{id}/activate", s.auth(s.userActivate()))
 	mux.Handle("POST /users/{id}/deactivate", s.auth(s.userDeactivate()))
 	mux.Handle("POST /users/{id}/password", s.auth(s.userPassword))
+	mux.Handle("GET /training", s.auth(s.trainingDashboard))
+	mux.Handle("POST /training/enroll", s.auth(s.trainingEnroll))
+	mux.Handle("GET /training/plans", s.auth(s.trainingPlanList))
+	mux.Handle("GET /training/plans/new", s.auth(s.trainingPlanNew))
+	mux.Handle("POST /training/plans/new", s.auth(s.trainingPlanCreate))
+	mux.Handle("GET /training/sessions", s.auth(s.trainingSessionList))
+	mux.Handle("GET /training/sessions/new", s.auth(s.trainingSessionNew))
+	mux.Handle("POST /training/sessions/new", s.auth(s.trainingSessionCreate))
+	mux.Handle("GET /training/sessions/{id}", s.auth(s.trainingSessionDetail))
+	mux.Handle("GET /training/sessions/{id}/code", s.auth(s.trainingSessionCode))
+	mux.Handle("POST /training/sessions/{id}/manual", s.auth(s.trainingManualCheckIn))
+	mux.Handle("POST /training/sessions/{id}/feedback", s.auth(s.trainingFeedback))
+	mux.Handle("GET /training/my", s.auth(s.trainingMy))
+	mux.Handle("POST /training/checkin", s.auth(s.trainingCheckIn))
+	mux.Handle("GET /learning", s.auth(s.learningList))
+	mux.Handle("GET /learning/new", s.auth(s.learningNew))
+	mux.Handle("POST /learning/new", s.auth(s.learningCreate))
+	mux.Handle("GET /learning/{id}", s.auth(s.learningItem))
+	mux.Handle("GET /learning/{id}/content", s.auth(s.learningContent))
+	mux.Handle("POST /learning/{id}/heartbeat", s.auth(s.learningHeartbeat))
+	mux.Handle("POST /learning/{id}/ack", s.auth(s.learningAck))
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -336,6 +360,15 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 	if canViewPolicy(p) {
 		items = append(items, navItem{Key: "policy", Label: "政策参数", Href: "/policy", Icon: "≡"})
 	}
+	if p.Has(authz.TrainingAdmin) {
+		items = append(items, navItem{Key: "training", Label: "培训管理", Href: "/training", Icon: "✦"})
+	} else if p.Has(authz.Trainer) {
+		items = append(items, navItem{Key: "training_sessions", Label: "培训场次", Href: "/training/sessions", Icon: "✦"})
+	}
+	if p.UserID != 0 {
+		items = append(items, navItem{Key: "training_my", Label: "我的培训", Href: "/training/my", Icon: "✧"})
+		items = append(items, navItem{Key: "learning", Label: "在线学习", Href: "/learning", Icon: "▶"})
+	}
 	for i := range items {
 		items[i].Active = items[i].Key == active
 	}
@@ -393,6 +426,14 @@ func navKey(href string) string {
 		return "users"
 	case strings.HasPrefix(href, "/policy"):
 		return "policy"
+	case strings.HasPrefix(href, "/learning"):
+		return "learning"
+	case strings.HasPrefix(href, "/training/my"):
+		return "training_my"
+	case strings.HasPrefix(href, "/training/sessions"):
+		return "training_sessions"
+	case strings.HasPrefix(href, "/training"):
+		return "training"
 	}
 	return "dashboard"
 }
@@ -434,6 +475,14 @@ var flashMessages = map[string]string{
 	"case_opened":      "低保申请已登记。请核对申请材料、上传扫描件，然后提交受理审查",
 	"materials_saved":  "材料核对结果已保存",
 	"file_uploaded":    "扫描件已上传",
+	"learn_uploaded":   "学习资料已上传",
+	"learn_done":       "已确认读完，学时已按规定计入",
+	"enrolled":         "自动报名规则已运行",
+	"plan_created":     "培训计划已创建，运行自动报名后对象人员即可看到",
+	"session_created":  "培训场次已安排。培训开始前30分钟起，本页显示签到码",
+	"manual_checkin":   "已手工签到，学时已计入",
+	"checked_in":       "签到成功，学时已计入",
+	"feedback_saved":   "感谢您的评价",
 }
 
 func setFlash(w http.ResponseWriter, code string, secure bool) {

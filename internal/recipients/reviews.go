@@ -1,0 +1,401 @@
+package recipients
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"dibao/internal/authz"
+	"dibao/internal/benefit"
+	"dibao/internal/errs"
+	"dibao/internal/household"
+	"dibao/internal/policy"
+	"dibao/internal/region"
+	"dibao/internal/review"
+	"dibao/internal/roster"
+	"dibao/internal/store"
+)
+
+// Working age for the able-bodied test of the review cadence.
+const (
+	workingAgeMin = 16
+	workingAgeMax = 59
+)
+
+// reviewRule takes the cadence from the policy set.
+func reviewRule(set policy.Set) review.Rule {
+	rule := review.DefaultRule()
+	rule.StableMonths = set.Int(policy.ReviewMonthsStable)
+	rule.VariableMonths = set.Int(policy.ReviewMonthsVariable)
+	return rule
+}
+
+// toReview fills the review rules' view of a recipient from the register
+// and the household's current data.
+func toReview(e store.RegisterEntry, h household.Household, today time.Time) review.Recipient {
+	r := review.Recipient{HouseholdID: e.HouseholdID, Region: e.Region, RelativeFlag: e.RelativeFlag, Complaints: e.Complaints}
+	if m, err := roster.ParseMonth(e.StartMonth); err == nil {
+		r.Since = time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, today.Location())
+	}
+	if e.LastReview != "" {
+		if d, err := policy.ParseDate(e.LastReview); err == nil {
+			r.LastReview = d
+		}
+	}
+	for _, m := range h.Members {
+		if !m.CoResident || m.Labour != "full" {
+			continue
+		}
+		if age := m.IDNumber.Age(today); age >= workingAgeMin && age <= workingAgeMax {
+			r.AbleBodied = true
+		}
+	}
+	for _, in := range h.Incomes {
+		if !slices.Contains(r.IncomeKinds, in.Kind) {
+			r.IncomeKinds = append(r.IncomeKinds, in.Kind)
+		}
+	}
+	return r
+}
+
+// reviewScope is the scope a review-generating principal works on: the
+// system principal everything, a county admin or township officer its own
+// scope.
+func reviewScope(p authz.Principal) (region.Scope, error) {
+	switch {
+	case isSystem(p):
+		return region.All(), nil
+	case p.Has(authz.CountyAdmin), p.Has(authz.TownshipOfficer):
+		return p.Scope(), nil
+	}
+	return region.Scope{}, forbidden("只有县级业务管理员、乡镇（街道）经办人可以生成复核任务")
+}
+
+// GenerateReviews creates the periodic review tasks falling due by today
+// (review.Generate, cadence from review_months_* of each county's policy)
+// for the recipients in the principal's scope. It is idempotent: a
+// household with an undecided periodic task gets no second one, also under
+// concurrent runs (the review_tasks_one_open index). It returns the tasks
+// created.
+func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today time.Time) ([]store.ReviewTask, error) {
+	scope, err := reviewScope(p)
+	if err != nil {
+		return nil, err
+	}
+	regs, err := s.DB.Register(ctx, scope, store.RegisterFilter{})
+	if err != nil {
+		return nil, err
+	}
+	rules := map[region.Code]review.Rule{}
+	byCounty := map[region.Code][]review.Recipient{}
+	var counties []region.Code
+	for _, e := range regs {
+		c := e.Region.County()
+		if _, ok := rules[c]; !ok {
+			set, err := policy.Resolve(ctx, s.DB, c, today)
+			if err != nil {
+				return nil, err
+			}
+			rules[c] = reviewRule(set)
+			counties = append(counties, c)
+		}
+		h, err := s.DB.Household(ctx, scope, e.HouseholdID)
+		if err != nil {
+			return nil, err
+		}
+		byCounty[c] = append(byCounty[c], toReview(e, h, today))
+	}
+	var created []store.ReviewTask
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		open, err := tx.OpenReviewTasks(ctx, scope, TaskPeriodic)
+		if err != nil {
+			return err
+		}
+		for _, c := range counties {
+			for _, t := range review.Generate(rules[c], byCounty[c], open, today, 0) {
+				rt := store.ReviewTask{HouseholdID: t.HouseholdID, Region: t.Region, Kind: TaskPeriodic,
+					Due: t.DueDate.Format(time.DateOnly), Reason: t.Reason}
+				ok, err := tx.CreateReviewTask(ctx, &rt)
+				if err != nil {
+					return err
+				}
+				if ok {
+					created = append(created, rt)
+				}
+			}
+		}
+		return tx.Audit(ctx, store.Entry{Action: "review.generate", Object: "review_tasks",
+			Detail: fmt.Sprintf("生成定期复核任务%d件（截至%s）", len(created), today.Format(time.DateOnly))})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// SpotCheckResult is a recorded county spot-check draw.
+type SpotCheckResult struct {
+	Check   store.SpotCheck
+	Chosen  []int64          // household ids, sorted
+	Reasons map[int64]string // why each was chosen (近亲属备案, 有投诉举报, 随机抽取)
+	Created int              // spot-check tasks created (households with an undecided one keep it)
+}
+
+// SpotCheck draws the county spot check (review.Sample): spot_check_rate of
+// the county's policy at random plus every relative-registered and
+// complained-about household. seed 0 draws a new seed; the seed is recorded
+// with the draw and on every task, so the same seed reproduces the same
+// households. Only a county admin or approver of the county may draw.
+func (s *Service) SpotCheck(ctx context.Context, p authz.Principal, county region.Code, seed uint64) (SpotCheckResult, error) {
+	if !p.Has(authz.CountyAdmin) && !p.Has(authz.CountyApprover) {
+		return SpotCheckResult{}, forbidden("只有县级业务管理员或审批人可以组织抽查")
+	}
+	scope, err := countyScope(p, county)
+	if err != nil {
+		return SpotCheckResult{}, err
+	}
+	today := s.today()
+	set, err := policy.Resolve(ctx, s.DB, county, today)
+	if err != nil {
+		return SpotCheckResult{}, err
+	}
+	pr := set.Rate(policy.SpotCheckRate)
+	rate := review.Rate{Num: pr.Num, Den: pr.Den}
+	if seed == 0 {
+		seed = review.NewSeed()
+	}
+	var res SpotCheckResult
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		regs, err := tx.Register(ctx, scope, store.RegisterFilter{})
+		if err != nil {
+			return err
+		}
+		rs := make([]review.Recipient, len(regs))
+		byID := make(map[int64]store.RegisterEntry, len(regs))
+		for i, e := range regs {
+			rs[i] = review.Recipient{HouseholdID: e.HouseholdID, Region: e.Region, RelativeFlag: e.RelativeFlag, Complaints: e.Complaints}
+			byID[e.HouseholdID] = e
+		}
+		res.Chosen, res.Reasons = review.Sample(rs, rate, seed)
+		res.Check = store.SpotCheck{Region: county, Month: roster.MonthOf(today.Year(), today.Month()).String(), Seed: seed,
+			Rate: fmt.Sprintf("%d/%d", rate.Num, rate.Den), Chosen: len(res.Chosen)}
+		if err := tx.AddSpotCheck(ctx, &res.Check); err != nil {
+			return err
+		}
+		due := today.AddDate(0, 1, 0).Format(time.DateOnly)
+		for _, id := range res.Chosen {
+			t := store.ReviewTask{HouseholdID: id, Region: byID[id].Region, Kind: TaskSpotCheck, Due: due,
+				Reason: "县级抽查：" + res.Reasons[id], Seed: strconv.FormatUint(seed, 10), SpotCheckID: res.Check.ID}
+			ok, err := tx.CreateReviewTask(ctx, &t)
+			if err != nil {
+				return err
+			}
+			if ok {
+				res.Created++
+			}
+		}
+		return tx.Audit(ctx, store.Entry{Action: "review.spot_check", Object: "spot_check:" + strconv.FormatInt(res.Check.ID, 10),
+			Detail: fmt.Sprintf("县%s抽查：种子%d，比例%s，在保%d户，抽中%d户，新建任务%d件",
+				county, seed, res.Check.Rate, len(regs), len(res.Chosen), res.Created)})
+	})
+	if err != nil {
+		return SpotCheckResult{}, err
+	}
+	return res, nil
+}
+
+// ReviewInput is what the township adds to a recomputation.
+type ReviewInput struct {
+	EmploymentIncomeRose bool   // the income rise came from employment (渐退 applies)
+	EffectiveMonth       string // YYYY-MM the outcome takes effect; "" = next month
+	Category             string // new category for a category change; "" = unchanged
+	Note                 string // the township's findings, Chinese
+}
+
+// Proposal is what a review task stores for the county to decide.
+type Proposal struct {
+	review.Proposal
+	EffectiveMonth string
+	Category       string
+	Members        int
+	PhaseOutMonths int
+	PhaseOutTaper  bool
+	Note           string
+	Result         benefit.Result // the recomputed result, with its explanation and parameter versions
+}
+
+// ProposeReview recomputes a reviewed household with its current data and
+// the benefit parameters in force today (policy BenefitParams), compares it
+// with the result in force (review.Decide) and stores the proposal on the
+// task for the county. Only a township officer within scope may propose; a
+// proposed task may be proposed again after new data, until decided.
+func (s *Service) ProposeReview(ctx context.Context, p authz.Principal, taskID int64, in ReviewInput) (Proposal, error) {
+	if !p.Has(authz.TownshipOfficer) {
+		return Proposal{}, forbidden("只有乡镇（街道）经办人可以提出复核意见")
+	}
+	today := s.today()
+	if in.EffectiveMonth == "" {
+		in.EffectiveMonth = nextMonth(today)
+	}
+	if _, err := roster.ParseMonth(in.EffectiveMonth); err != nil {
+		return Proposal{}, err
+	}
+	var prop Proposal
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		t, err := tx.ReviewTaskForUpdate(ctx, p.Scope(), taskID)
+		if err != nil {
+			return err
+		}
+		if t.Status == "decided" {
+			return errs.New(errs.Conflict, "status", "该复核任务已决定，不能再提出意见")
+		}
+		e, err := tx.RecipientForUpdate(ctx, p.Scope(), t.HouseholdID)
+		if err != nil {
+			return err
+		}
+		h, err := tx.Household(ctx, t.HouseholdID)
+		if err != nil {
+			return err
+		}
+		set, err := policy.Resolve(ctx, s.DB, e.Region.County(), today)
+		if err != nil {
+			return err
+		}
+		after := benefit.Compute(h, set.BenefitParams(), today)
+		po := set.Int(policy.PhaseoutMonths)
+		before, known := resultInForce(e)
+		if !known && (after.Outcome == benefit.OutcomeEligible || after.Outcome == benefit.OutcomeSinglePerson) {
+			// Nothing records what the amount in force was computed from:
+			// compare the amounts only.
+			before.Outcome, before.Eligible, before.Tier = after.Outcome, after.Eligible, after.Tier
+			before.Categories = after.Categories
+		}
+		rp, err := review.Decide(before, after, in.EmploymentIncomeRose, po)
+		if err != nil {
+			return err
+		}
+		prop = Proposal{Proposal: rp, EffectiveMonth: in.EffectiveMonth, Category: e.Category, Members: after.Members,
+			PhaseOutMonths: po, PhaseOutTaper: set.Bool(policy.PhaseoutTaper), Note: strings.TrimSpace(in.Note), Result: after}
+		if c := strings.TrimSpace(in.Category); c != "" && c != e.Category {
+			prop.Category = c
+			if rp.Outcome == review.NoChange || rp.Outcome == review.Increase || rp.Outcome == review.Decrease {
+				prop.Outcome = review.CategoryChange
+				prop.Reasons = append(prop.Reasons, "保障类别由"+e.Category+"调整为"+c)
+			}
+		}
+		if prop.Outcome != review.PhaseOut {
+			prop.PhaseOutMonths, prop.PhaseOutTaper = 0, false
+		}
+		js, err := json.Marshal(prop)
+		if err != nil {
+			return errs.Wrap(err, "保存复核意见失败")
+		}
+		from := t.Status
+		t.Status, t.Proposal, t.ProposedBy = "proposed", string(js), p.Username
+		if err := tx.SaveReviewTask(ctx, &t, from); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Entry{Action: "review.propose", Object: hhObj(t.HouseholdID),
+			Detail: fmt.Sprintf("复核任务%d：%s，%s元→%s元，自%s起", t.ID, prop.Outcome.Label(),
+				prop.OldAmount.Yuan(), prop.NewAmount.Yuan(), prop.EffectiveMonth)})
+	})
+	return prop, err
+}
+
+// DecideReview is the county's decision on a proposed review. Approved, the
+// proposal is applied to the register from its effective month (amount,
+// category, phase-out or stop), the history gets the entry and the task is
+// closed; rejected (a reason is required), the task goes back to the
+// township. Only a county approver within scope may decide.
+func (s *Service) DecideReview(ctx context.Context, p authz.Principal, taskID int64, approve bool, reason string) error {
+	if !p.Has(authz.CountyApprover) {
+		return forbidden("只有县级审批人可以决定复核结果")
+	}
+	reason = strings.TrimSpace(reason)
+	if !approve && reason == "" {
+		return errs.Invalidf("reason", "不同意复核意见须写明理由")
+	}
+	today := s.today()
+	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		t, err := tx.ReviewTaskForUpdate(ctx, p.Scope(), taskID)
+		if err != nil {
+			return err
+		}
+		if t.Status != "proposed" {
+			return errs.New(errs.Conflict, "status", "该复核任务尚无待决定的复核意见或已决定")
+		}
+		var prop Proposal
+		if err := json.Unmarshal([]byte(t.Proposal), &prop); err != nil {
+			return errs.Wrap(err, "复核意见数据损坏")
+		}
+		t.DecidedBy, t.DecidedAt = p.Username, s.now()
+		if !approve {
+			t.Status, t.Decision = "open", "rejected"
+			if err := tx.SaveReviewTask(ctx, &t, "proposed"); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Entry{Action: "review.decide", Object: hhObj(t.HouseholdID),
+				Detail: fmt.Sprintf("复核任务%d：不同意，退回乡镇（街道）：%s", t.ID, reason)})
+		}
+		e, err := tx.RecipientForUpdate(ctx, p.Scope(), t.HouseholdID)
+		if err != nil {
+			return err
+		}
+		if e.Amount != prop.OldAmount {
+			return errs.New(errs.Conflict, "", "复核意见提出后保障金额已发生变化，请乡镇（街道）重新核算")
+		}
+		if err := apply(ctx, tx, &e, t, prop, reason, today); err != nil {
+			return err
+		}
+		t.Status, t.Decision = "decided", "approved"
+		if err := tx.SaveReviewTask(ctx, &t, "proposed"); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Entry{Action: "review.decide", Object: hhObj(t.HouseholdID),
+			Detail: fmt.Sprintf("复核任务%d：同意%s，%s元→%s元，自%s起", t.ID, prop.Outcome.Label(),
+				prop.OldAmount.Yuan(), prop.NewAmount.Yuan(), prop.EffectiveMonth)})
+	})
+}
+
+// apply writes an approved proposal to the register and the history.
+func apply(ctx context.Context, tx *store.Tx, e *store.RegisterEntry, t store.ReviewTask, prop Proposal, reason string, today time.Time) error {
+	kind := KindReview
+	result, _ := json.Marshal(prop.Result)
+	switch prop.Outcome {
+	case review.Increase, review.Decrease, review.CategoryChange:
+		kind = map[review.Outcome]string{review.Increase: KindIncrease, review.Decrease: KindDecrease,
+			review.CategoryChange: KindCategoryChange}[prop.Outcome]
+		e.Amount, e.Category, e.Members, e.Benefit = prop.NewAmount, prop.Category, prop.Members, string(result)
+	case review.PhaseOut:
+		kind = KindPhaseOut
+		e.PhaseOutFrom, e.PhaseOutMonths, e.PhaseOutTaper = prop.EffectiveMonth, prop.PhaseOutMonths, prop.PhaseOutTaper
+	case review.Stop:
+		kind = KindStop
+		end, err := prevMonth(prop.EffectiveMonth)
+		if err != nil {
+			return err
+		}
+		e.Status, e.EndMonth = string(roster.StatusStopped), end
+	}
+	e.LastReview = today.Format(time.DateOnly)
+	if err := tx.UpdateRecipient(ctx, e); err != nil {
+		return err
+	}
+	why := strings.Join(prop.Reasons, "；")
+	if prop.Note != "" {
+		why += "（乡镇意见：" + prop.Note + "）"
+	}
+	if reason != "" {
+		why += "（县级意见：" + reason + "）"
+	}
+	newAmount := prop.NewAmount
+	if prop.Outcome == review.Stop {
+		newAmount = 0
+	}
+	return tx.AppendHistory(ctx, &store.HistoryEntry{HouseholdID: e.HouseholdID, Kind: kind, OldAmount: prop.OldAmount,
+		NewAmount: newAmount, EffectiveMonth: prop.EffectiveMonth, Reason: why, TaskID: t.ID})
+}
