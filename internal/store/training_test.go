@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -118,6 +119,27 @@ func TestTrainingStore(t *testing.T) {
 		}
 		if _, err := db.VerifyAudit(ctx); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestTrainingLookups runs the id lookups of the training pages on both
+// stores (their SQL must work in both dialects).
+func TestTrainingLookups(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for name, f := range map[string]func() ([]int64, error){
+			"trainer":  func() ([]int64, error) { return db.TrainerSessionIDs(ctx, 1, false) },
+			"all":      func() ([]int64, error) { return db.TrainerSessionIDs(ctx, 0, true) },
+			"enrolled": func() ([]int64, error) { return db.EnrolledSessionIDs(ctx, 1) },
+			"attend":   func() ([]int64, error) { return db.SessionAttendees(ctx, 1) },
+			"attended": func() ([]int64, error) { return db.AttendedSessionIDs(ctx, 1) },
+			"rated":    func() ([]int64, error) { return db.RatedSessionIDs(ctx, 1) },
+			"plan":     func() ([]int64, error) { return db.PlanEnrollees(ctx, 1) },
+		} {
+			if ids, err := f(); err != nil || len(ids) != 0 {
+				t.Fatalf("%s on an empty store: %v %v", name, ids, err)
+			}
 		}
 	})
 }
