@@ -3,10 +3,12 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"dibao/internal/access"
+	"dibao/internal/authz"
 	"dibao/internal/casework"
 	"dibao/internal/learning"
 	"dibao/internal/people"
@@ -33,7 +35,7 @@ type App struct {
 // New builds the services over an open, migrated store with its sealer set.
 func New(db *store.DB, log *slog.Logger) *App {
 	now := func() time.Time { return db.Now() }
-	return &App{
+	a := &App{
 		DB:       db,
 		Access:   &access.Service{DB: db, Policy: access.DefaultPolicy()},
 		Registry: &registry.Service{DB: db, Now: now},
@@ -44,4 +46,12 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Log:      log,
 		Version:  "dev",
 	}
+	// People changes re-run the training enrollment rules (SPEC §3.2: a new
+	// hire is enrolled in onboarding at once, a post change moves items).
+	a.People.Changed = func(ctx context.Context) {
+		if _, _, err := a.Training.RunEnrollment(ctx, authz.System("enrollment"), now()); err != nil {
+			log.Error("training enrollment after a staff change", "err", err)
+		}
+	}
+	return a
 }

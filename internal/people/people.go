@@ -25,6 +25,16 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time // nil means the store's clock
+	// Changed runs after an account is created, re-roled, enabled or
+	// disabled — the training enrollment rules re-run on it, so a new hire
+	// finds onboarding at once. Its failure never undoes the change.
+	Changed func(ctx context.Context)
+}
+
+func (s *Service) changed(ctx context.Context, err error) {
+	if err == nil && s.Changed != nil {
+		s.Changed(ctx)
+	}
 }
 
 // cst is China Standard Time: "today" for a hire date is the county's today.
@@ -157,7 +167,9 @@ func (s *Service) Create(ctx context.Context, p authz.Principal, d Draft) (store
 	if err := p.Require(authz.UserManage); err != nil {
 		return store.User{}, err
 	}
-	return s.create(ctx, p, d)
+	u, err := s.create(ctx, p, d)
+	s.changed(ctx, err)
+	return u, err
 }
 
 // Bootstrap creates an account on behalf of the operator at the server's
@@ -394,7 +406,7 @@ func (s *Service) SetRoles(ctx context.Context, p authz.Principal, id, version i
 	if err != nil {
 		return err
 	}
-	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		u, err := tx.UserForUpdate(ctx, p.Scope(), id)
 		if err != nil {
 			return err
@@ -415,6 +427,8 @@ func (s *Service) SetRoles(ctx context.Context, p authz.Principal, id, version i
 		return tx.Audit(ctx, store.Entry{Action: "user.roles", Object: obj(id),
 			Detail: old + " → " + authz.JoinRoles(roles)})
 	})
+	s.changed(ctx, err)
+	return err
 }
 
 // Unlock clears an account's login failures and lock.
@@ -451,7 +465,7 @@ func (s *Service) SetActive(ctx context.Context, p authz.Principal, id int64, ac
 	if !active && id == p.UserID {
 		return errs.New(errs.Forbidden, "", "不能停用本人的账号")
 	}
-	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		u, err := tx.UserForUpdate(ctx, p.Scope(), id)
 		if err != nil {
 			return err
@@ -474,6 +488,8 @@ func (s *Service) SetActive(ctx context.Context, p authz.Principal, id int64, ac
 		}
 		return tx.Audit(ctx, store.Entry{Action: action, Object: obj(id), Detail: "username=" + u.Username})
 	})
+	s.changed(ctx, err)
+	return err
 }
 
 // ResetPassword sets a new password for another account, clears its lock
