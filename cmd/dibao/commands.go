@@ -22,6 +22,7 @@ import (
 	"dibao/internal/fieldcrypt"
 	"dibao/internal/server"
 	"dibao/internal/store"
+	"dibao/internal/training"
 	"dibao/internal/workflow"
 )
 
@@ -123,6 +124,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	}
 	if !cases.AlreadyLoaded {
 		log.Info("demo applications loaded", "cases", cases.Cases)
+	}
+	if _, err := demo.LoadTraining(ctx, db, &training.Service{DB: db, Now: db.Now}); err != nil {
+		return fmt.Errorf("load demo training: %w", err)
 	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {
