@@ -18,7 +18,7 @@ const TrainingMetaKey = "demo_training_loaded"
 
 // LoadTraining sets up the demo training year through the real training
 // service: this year's onboarding plan, this quarter's regular training, a
-// classroom session today run by the demo trainer, and an enrollment run —
+// classroom session running now (run by the demo trainer), and an enrollment run —
 // so township2 (hired three days ago) finds onboarding due, everyone finds
 // the quarter's training, and the trainer can show a check-in code. Once.
 func LoadTraining(ctx context.Context, db *store.DB, svc *training.Service) (bool, error) {
@@ -52,7 +52,9 @@ func LoadTraining(ctx context.Context, db *store.DB, svc *training.Service) (boo
 	if err != nil {
 		return false, err
 	}
-	start := today.Add(14 * time.Hour)
+	// The first session runs now (from the top of the hour), so the demo
+	// trainer can show a live check-in code whenever the demo is started.
+	start := svc.Now().In(calendar.Location()).Truncate(time.Hour)
 	for _, s := range []struct {
 		plan  int64
 		title string
