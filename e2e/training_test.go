@@ -315,8 +315,9 @@ func TestTrainingNewHireThroughTheBrowser(t *testing.T) {
 		t.Fatalf("feedback comments %q", c)
 	}
 	w.do("dashboard", chromedp.Navigate(w.base+"/training"), chromedp.WaitVisible(chromedp.CSS("#compliance-table")))
-	if row := w.html(personRow); !strings.Contains(row, wantDue) || strings.Contains(row, "row-overdue") {
-		t.Fatalf("dashboard row after training: %s", row)
+	if row := w.html(personRow); !strings.Contains(row, wantDue) || strings.Contains(row, "row-overdue") ||
+		!strings.Contains(row, "120 / 480 分钟") {
+		t.Fatalf("dashboard row after training (want the credited 120 of 480 onboarding minutes): %s", row)
 	}
 	ens, err := w.db.PersonEnrollments(ctx, hire.ID)
 	if err != nil {

@@ -199,6 +199,8 @@ type PersonCompliance struct {
 	Region            region.Code
 	OnboardingDue     string // "" when the person has no onboarding item
 	OnboardingOverdue bool   // onboarding open and past due
+	OnboardingMinutes int    // minutes credited to onboarding
+	OnboardingNeeded  int    // minutes onboarding requires
 	RegularEnrolled   bool   // has a regular item for the quarter
 	RegularRequired   int    // minutes the quarter's regular plan requires
 	RegularMinutes    int    // minutes credited to it
@@ -259,6 +261,8 @@ func (s *Service) Compliance(ctx context.Context, p authz.Principal, quarter tim
 			case enroll.Onboarding:
 				pc.OnboardingDue = e.Due
 				pc.OnboardingOverdue = pc.OnboardingOverdue || overdue
+				pc.OnboardingMinutes += e.MinutesCredited
+				pc.OnboardingNeeded += e.PlanRequired
 			case enroll.Regular:
 				if e.PlanPeriodStart == dateString(qs) {
 					pc.RegularEnrolled = true

@@ -47,6 +47,8 @@ type complianceRow struct {
 	Region            string
 	OnboardingDue     string
 	OnboardingOverdue bool
+	OnboardingMinutes int
+	OnboardingNeeded  int
 	RegularEnrolled   bool
 	RegularMinutes    int
 	RegularRequired   int
@@ -95,6 +97,7 @@ func (s *server) trainingDashboard(w http.ResponseWriter, r *http.Request, p aut
 	for _, pc := range rep.People {
 		pg.Rows = append(pg.Rows, complianceRow{PersonID: pc.PersonID, Name: pc.Name, Region: villageName(names, pc.Region),
 			OnboardingDue: pc.OnboardingDue, OnboardingOverdue: pc.OnboardingOverdue, RegularEnrolled: pc.RegularEnrolled,
+			OnboardingMinutes: pc.OnboardingMinutes, OnboardingNeeded: pc.OnboardingNeeded,
 			RegularMinutes: pc.RegularMinutes, RegularRequired: pc.RegularRequired, Overdue: pc.Overdue, Compliant: pc.Compliant})
 		if pc.OnboardingOverdue {
 			pg.OnboardingOverdue++
