@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"dibao/internal/authz"
@@ -19,6 +20,17 @@ type dashboardPage struct {
 	Members    int
 	Links      []quickLink
 	Queue      *queueView // the work queue, for case-handling roles
+	Training   []trainingDue
+}
+
+// trainingDue is an open training item on the home page: due soon or
+// overdue items are the in-app reminder.
+type trainingDue struct {
+	Title   string
+	Due     string
+	Overdue bool
+	Soon    bool
+	Minutes string
 }
 
 func greeting(t time.Time) string {
@@ -48,6 +60,21 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, p authz.Princ
 			return err
 		}
 		d.Queue = q
+	}
+	if p.UserID != 0 {
+		mine, err := s.a.Training.MyTraining(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		soon := now.In(cst).AddDate(0, 0, 7).Format(time.DateOnly)
+		for _, it := range mine.Items {
+			if it.Status != "open" {
+				continue
+			}
+			d.Training = append(d.Training, trainingDue{Title: it.Title, Due: it.Due, Overdue: it.Overdue,
+				Soon:    !it.Overdue && it.Due <= soon,
+				Minutes: strconv.Itoa(it.MinutesCredited) + " / " + strconv.Itoa(it.RequiredMinutes) + " 分钟"})
+		}
 	}
 	if p.Can(authz.HouseholdView) {
 		n, m, err := s.a.DB.CountHouseholds(r.Context(), p.Scope())
