@@ -248,8 +248,12 @@ func (s *server) setPolicy(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err := checkPolicySet(d.Name, value, req.EffectiveFrom, req.Note, policy.DateOf(s.a.DB.Now())); err != nil {
 		return err
 	}
-	if err := policy.SetValue(r.Context(), s.a.DB, p, rc, d.Name, value, req.EffectiveFrom, req.Note); err != nil {
+	warn, err := s.a.Training.SetPolicyValue(r.Context(), p, rc, d.Name, value, req.EffectiveFrom, req.Note)
+	if err != nil {
 		return err
+	}
+	if warn != nil {
+		s.a.Log.Error("policy-update training items", "err", warn)
 	}
 	on, _ := policy.ParseDate(req.EffectiveFrom)
 	set, err := policy.Resolve(r.Context(), s.a.DB, rc, on)

@@ -47,6 +47,13 @@ var actionLabels = map[string]string{
 	"learning.upload":           "上传学习资料",
 	"learning.complete":         "完成在线学习",
 	"policy.correct":            "更正政策参数",
+
+	// Trainer registry and policy updates (issue 5).
+	"training.trainer.select":      "遴选培训师",
+	"training.trainer.development": "记录培训师培训",
+	"training.expert.create":       "登记外聘专家",
+	"training.expert.invite":       "记录专家邀请",
+	"training.policy_update":       "发布政策更新学习",
 }
 
 var resultLabels = map[string]string{"ok": "成功", "failed": "失败", "denied": "拒绝"}

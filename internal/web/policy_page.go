@@ -492,7 +492,11 @@ func (s *server) policySet(w http.ResponseWriter, r *http.Request, p authz.Princ
 		Note: r.PostForm.Get("note")}
 	err = checkPolicyForm(d.Name, f, policy.DateOf(s.a.DB.Now()))
 	if err == nil {
-		err = policy.SetValue(r.Context(), s.a.DB, p, rc, d.Name, f.Value, f.EffectiveFrom, f.Note)
+		var warn error
+		warn, err = s.a.Training.SetPolicyValue(r.Context(), p, rc, d.Name, f.Value, f.EffectiveFrom, f.Note)
+		if warn != nil {
+			s.a.Log.Error("policy-update training items", "request_id", reqIDOf(r), "err", warn)
+		}
 	}
 	if err != nil {
 		if formFailure(err) {

@@ -11,6 +11,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/policy"
 	"dibao/internal/region"
+	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
 
@@ -223,5 +224,29 @@ func TestPolicyPages(t *testing.T) {
 	}
 	if r := admin.get("/policy/no_such_param"); r.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown parameter: %d", r.StatusCode)
+	}
+}
+
+// A parameter change gives the staff it affects a policy-update item.
+func TestPolicyChangeCreatesUpdateItems(t *testing.T) {
+	e := setup(t)
+	users, err := e.a.DB.Users(bg, region.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admin store.User
+	for _, u := range users {
+		if u.Username == "admin" {
+			admin = u
+		}
+	}
+	today := policy.DateOf(e.a.DB.Now())
+	warn, err := e.a.Training.SetPolicyValue(bg, admin.Principal(), county, policy.PublicityWD, "10", today, "按新规定延长公示期")
+	if err != nil || warn != nil {
+		t.Fatalf("set: %v / %v", err, warn)
+	}
+	plans, err := e.a.DB.QueryStrings(bg, "SELECT title FROM training_plans WHERE kind = 'policy_update'")
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("policy-update plans: %v %v", plans, err)
 	}
 }

@@ -46,7 +46,8 @@ var pages = []string{"login", "dashboard", "households", "household_form", "hous
 	"policy", "policy_param",
 	"learning", "learning_item", "learning_form",
 	"training_dashboard", "training_plans", "training_plan_form", "training_sessions", "training_session_form",
-	"training_session", "training_my"}
+	"training_session", "training_my",
+	"training_trainers"}
 
 type server struct {
 	a     *app.App
@@ -149,6 +150,11 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("POST /training/sessions/{id}/feedback", s.auth(s.trainingFeedback))
 	mux.Handle("GET /training/my", s.auth(s.trainingMy))
 	mux.Handle("POST /training/checkin", s.auth(s.trainingCheckIn))
+	mux.Handle("GET /training/trainers", s.auth(s.trainingTrainers))
+	mux.Handle("POST /training/trainers", s.auth(s.trainingTrainerSelect))
+	mux.Handle("POST /training/trainers/{id}/development", s.auth(s.trainingTrainerDevelopment))
+	mux.Handle("POST /training/experts", s.auth(s.trainingExpertCreate))
+	mux.Handle("POST /training/experts/{id}/invitations", s.auth(s.trainingExpertInvite))
 	mux.Handle("GET /learning", s.auth(s.learningList))
 	mux.Handle("GET /learning/new", s.auth(s.learningNew))
 	mux.Handle("POST /learning/new", s.auth(s.learningCreate))
