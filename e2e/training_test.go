@@ -319,6 +319,10 @@ func TestTrainingNewHireThroughTheBrowser(t *testing.T) {
 		!strings.Contains(row, "120 / 480 分钟") {
 		t.Fatalf("dashboard row after training (want the credited 120 of 480 onboarding minutes): %s", row)
 	}
+	// The 90-minute session of a plan with three categories: 30 minutes each.
+	if h := w.html("#hours-policy_law"); !strings.Contains(h, "0.5 小时") {
+		t.Fatalf("hours by category: %s", h)
+	}
 	ens, err := w.db.PersonEnrollments(ctx, hire.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -177,19 +177,25 @@ func (s *Service) MyTraining(ctx context.Context, p authz.Principal) (Mine, erro
 	}
 	for _, a := range att {
 		out.Total += a.Minutes
-		cats := splitCategories(a.Categories)
-		if len(cats) == 0 {
-			continue
-		}
-		share := a.Minutes / len(cats)
-		for i, c := range cats {
-			out.Minutes[c] += share
-			if i == 0 {
-				out.Minutes[c] += a.Minutes - share*len(cats)
-			}
-		}
+		addByCategory(out.Minutes, a)
 	}
 	return out, nil
+}
+
+// addByCategory splits an attendance's minutes evenly between its plan's
+// categories (the remainder to the first), so categories add up to the total.
+func addByCategory(m map[enroll.Category]int, a store.AttendedMinutes) {
+	cats := splitCategories(a.Categories)
+	if len(cats) == 0 {
+		return
+	}
+	share := a.Minutes / len(cats)
+	for i, c := range cats {
+		m[c] += share
+		if i == 0 {
+			m[c] += a.Minutes - share*len(cats)
+		}
+	}
 }
 
 // PersonCompliance is one staff member's line of the compliance report.
@@ -219,6 +225,9 @@ type RegionCompliance struct {
 // Report is the compliance report for one quarter.
 type Report struct {
 	Quarter string // e.g. "2026年第4季度"
+	// Minutes is the quarter's attended training of all staff in scope by
+	// content category (SPEC §3.2 categories).
+	Minutes map[enroll.Category]int
 	People  []PersonCompliance
 	Regions []RegionCompliance // by region code, each person counted in their own region
 }
@@ -247,7 +256,8 @@ func (s *Service) Compliance(ctx context.Context, p authz.Principal, quarter tim
 	for _, e := range ens {
 		byPerson[e.PersonID] = append(byPerson[e.PersonID], e)
 	}
-	rep := Report{Quarter: enroll.QuarterLabel(qs)}
+	rep := Report{Quarter: enroll.QuarterLabel(qs), Minutes: map[enroll.Category]int{}}
+	_, qe := enroll.Quarter(quarter)
 	regions := map[region.Code]*RegionCompliance{}
 	for _, u := range staff {
 		pc := PersonCompliance{PersonID: u.ID, Name: u.DisplayName, Region: u.Region}
@@ -273,6 +283,13 @@ func (s *Service) Compliance(ctx context.Context, p authz.Principal, quarter tim
 			}
 		}
 		pc.Compliant = !pc.OnboardingOverdue && regularDone
+		att, err := s.DB.PersonAttendance(ctx, u.ID, qs, qe.AddDate(0, 0, 1))
+		if err != nil {
+			return Report{}, err
+		}
+		for _, a := range att {
+			addByCategory(rep.Minutes, a)
+		}
 		rep.People = append(rep.People, pc)
 		rc := regions[u.Region]
 		if rc == nil {

@@ -72,6 +72,13 @@ type trainingDashboardPage struct {
 	Rows              []complianceRow
 	Regions           []regionRow
 	EnrollResult      string // after an enrollment run: "新增 N 项，撤销 M 项"
+	Categories        []categoryHours
+}
+
+// categoryHours is one content category's attended hours this quarter.
+type categoryHours struct {
+	Code, Label string
+	Hours       string
 }
 
 func (s *server) trainingDashboard(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
@@ -88,6 +95,11 @@ func (s *server) trainingDashboard(w http.ResponseWriter, r *http.Request, p aut
 		return err
 	}
 	pg := trainingDashboardPage{Quarter: rep.Quarter}
+	for _, c := range enroll.Categories {
+		m := rep.Minutes[c]
+		pg.Categories = append(pg.Categories, categoryHours{Code: string(c), Label: c.Label(),
+			Hours: strconv.FormatFloat(float64(m)/60, 'f', 1, 64)})
+	}
 	q := r.URL.Query()
 	if a, err := strconv.Atoi(q.Get("added")); err == nil && a >= 0 {
 		if d, err := strconv.Atoi(q.Get("dropped")); err == nil && d >= 0 {
