@@ -15,8 +15,9 @@ import (
 // CreatePlan stores a training plan for the staff within root (the
 // caller's own region when root is ""). Only a training admin may, and
 // only within their scope; the plan must pass enroll's Validate and name no
-// audience region outside root. The new plan's enrollments appear at the
-// next RunEnrollment.
+// audience region outside root. The enrollment rules re-run at once, so the
+// plan's audience finds it in their queue (SPEC §3.2); if that run fails the
+// plan is kept and the error says to run the rules again.
 func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.Plan, root region.Code) (int64, error) {
 	if !p.Has(authz.TrainingAdmin) {
 		return 0, forbidden("只有培训管理员可以制定培训计划")
@@ -57,7 +58,13 @@ func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.P
 			Detail: fmt.Sprintf("kind=%s region=%s period=%s~%s minutes=%d title=%s", sp.Kind, sp.Region,
 				sp.PeriodStart, sp.PeriodEnd, sp.RequiredMinutes, sp.Title)})
 	})
-	return sp.ID, err
+	if err != nil {
+		return 0, err
+	}
+	if _, _, err := s.RunEnrollment(ctx, authz.System("enrollment"), s.today()); err != nil {
+		return sp.ID, errs.Wrap(err, "培训计划已保存，但自动报名未完成，请在培训管理页点击“运行自动报名”")
+	}
+	return sp.ID, nil
 }
 
 // RunResult is what one run of the enrollment rules changed.

@@ -10,6 +10,7 @@ import (
 	"dibao/internal/calendar"
 	"dibao/internal/enroll"
 	"dibao/internal/errs"
+	"dibao/internal/region"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
 	"dibao/internal/training"
@@ -155,8 +156,12 @@ func TestTraining(t *testing.T) {
 			t.Fatalf("trainee running enrollment: %v", err)
 		}
 		// newbie, late: onboarding; inv: regular + special; acc, tadmin,
-		// trainer, trainer2 (no hire date: long employed): regular.
-		w.run(8, 0)
+		// trainer, trainer2 (no hire date: long employed): regular. Creating
+		// the plans already ran the rules, so the explicit run adds nothing.
+		w.run(0, 0)
+		if n := w.enrolled(); n != 8 {
+			t.Fatalf("%d enrollments after the plans were created, want 8", n)
+		}
 		if a, d, err := w.svc.RunEnrollment(ctx, authz.System("enroll"), w.now); err != nil || a != 0 || d != 0 {
 			t.Fatalf("second run = +%d −%d %v, want nothing", a, d, err)
 		}
@@ -344,7 +349,10 @@ func TestCheckInWindow(t *testing.T) {
 		onb := w.plan(enroll.Plan{Kind: enroll.Onboarding, Title: "岗前培训",
 			Period:          enroll.Period{Start: day("2026-01-01"), End: day("2026-12-31")},
 			RequiredMinutes: 240, Categories: []enroll.Category{enroll.PolicyLaw}})
-		w.run(2, 0)
+		w.run(0, 0)
+		if n := w.enrolled(); n != 2 {
+			t.Fatalf("%d enrollments after the plan was created, want 2", n)
+		}
 		s, err := w.svc.ScheduleSession(ctx, w.trainer, onb, training.SessionDraft{Kind: training.Classroom,
 			Title: "政策法规", StartsAt: at(2026, 10, 12, 14, 0), EndsAt: at(2026, 10, 12, 16, 0), Minutes: 90})
 		if err != nil {
@@ -373,4 +381,19 @@ func TestCheckInWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// enrolled counts the enrollments that are not dropped.
+func (w *world) enrolled() int {
+	ens, err := w.db.EnrollmentsIn(ctx, region.All())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ens {
+		if e.Status != store.EnrollDropped {
+			n++
+		}
+	}
+	return n
 }
