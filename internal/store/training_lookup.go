@@ -51,3 +51,17 @@ func (db *DB) PlanEnrollees(ctx context.Context, planID int64) ([]int64, error) 
 	return db.ids(ctx, "读取报名记录失败",
 		"SELECT person_id FROM enrollments WHERE plan_id = ? AND status <> ? ORDER BY person_id", planID, EnrollDropped)
 }
+
+// SessionAttendance lists a session's check-ins in order, with how each was
+// recorded and, for manual ones and mentoring records, the note.
+func (db *DB) SessionAttendance(ctx context.Context, sessionID int64) ([]Attendance, error) {
+	return collect(ctx, db, db.r, "读取签到记录失败", `SELECT session_id, person_id, checked_in_at, method, minutes,
+		COALESCE(recorded_by, 0), reason FROM attendance WHERE session_id = ? ORDER BY checked_in_at, person_id`,
+		[]any{sessionID}, func(r scanner) (Attendance, error) {
+			var a Attendance
+			var at int64
+			err := r.Scan(&a.SessionID, &a.PersonID, &at, &a.Method, &a.Minutes, &a.RecordedBy, &a.Reason)
+			a.CheckedInAt = fromMS(at)
+			return a, err
+		})
+}

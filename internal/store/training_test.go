@@ -136,6 +136,10 @@ func TestTrainingLookups(t *testing.T) {
 			"attended": func() ([]int64, error) { return db.AttendedSessionIDs(ctx, 1) },
 			"rated":    func() ([]int64, error) { return db.RatedSessionIDs(ctx, 1) },
 			"plan":     func() ([]int64, error) { return db.PlanEnrollees(ctx, 1) },
+			"attendance": func() ([]int64, error) {
+				a, err := db.SessionAttendance(ctx, 1)
+				return make([]int64, len(a)), err
+			},
 		} {
 			if ids, err := f(); err != nil || len(ids) != 0 {
 				t.Fatalf("%s on an empty store: %v %v", name, ids, err)

@@ -253,6 +253,10 @@ func TestTraining(t *testing.T) {
 		if err := w.svc.ManualCheckIn(ctx, w.trainer, s2, w.acc.UserID, "手机没电"); err != nil {
 			t.Fatal(err)
 		}
+		if att, err := w.db.SessionAttendance(ctx, s2); err != nil || len(att) == 0 ||
+			att[len(att)-1].Method != "manual" || att[len(att)-1].Reason != "手机没电" {
+			t.Fatalf("session attendance after a manual check-in: %+v %v", att, err)
+		}
 
 		// Feedback: attendees only, once.
 		good := training.Ratings{Content: 5, Method: 4, Trainer: 5}

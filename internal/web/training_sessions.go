@@ -41,17 +41,20 @@ func sessionKindLabel(k string) string {
 
 // sessionRow is one session in a list.
 type sessionRow struct {
-	ID      int64
-	Kind    string
-	Title   string
-	Time    string
-	Place   string
-	Trainer string
-	Minutes int
+	ID   int64
+	Kind string
+	// Practice marks on-site practice, where the trainer's manual record is
+	// the mentoring record (what was practised with whom).
+	Practice bool
+	Title    string
+	Time     string
+	Place    string
+	Trainer  string
+	Minutes  int
 }
 
 func (s *server) sessionRow(r *http.Request, t store.TrainingSession) sessionRow {
-	sr := sessionRow{ID: t.ID, Kind: sessionKindLabel(t.Kind), Title: t.Title, Place: t.Place, Minutes: t.Minutes,
+	sr := sessionRow{ID: t.ID, Kind: sessionKindLabel(t.Kind), Practice: t.Kind == training.Practice, Title: t.Title, Place: t.Place, Minutes: t.Minutes,
 		Time: localTime(t.StartsAt) + " – " + t.EndsAt.In(cst).Format("15:04"), Trainer: t.ExpertName}
 	if t.TrainerUserID != 0 {
 		sr.Trainer = s.userName(r.Context(), t.TrainerUserID)
@@ -227,8 +230,10 @@ func (s *server) trainingSessionCreate(w http.ResponseWriter, r *http.Request, p
 
 // attendeeRow is one person present at a session.
 type attendeeRow struct {
-	ID   int64
-	Name string
+	ID     int64
+	Name   string
+	Manual bool   // recorded by the trainer, not by code
+	Note   string // the reason, or for on-site practice what was practised
 }
 
 type trainingSessionPage struct {
@@ -273,12 +278,15 @@ func (s *server) renderSession(w http.ResponseWriter, r *http.Request, p authz.P
 	} else {
 		pg.CodeNote = errs.As(cerr).Message
 	}
-	present, err := s.attendees(ctx, id)
+	att, err := s.a.DB.SessionAttendance(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, pid := range present {
-		pg.Attendees = append(pg.Attendees, attendeeRow{ID: pid, Name: s.userName(ctx, pid)})
+	var present []int64
+	for _, a := range att {
+		present = append(present, a.PersonID)
+		pg.Attendees = append(pg.Attendees, attendeeRow{ID: a.PersonID, Name: s.userName(ctx, a.PersonID),
+			Manual: a.Method == "manual", Note: a.Reason})
 	}
 	enrolled, err := s.planEnrollees(ctx, t.PlanID)
 	if err != nil {
