@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"dibao/internal/authz"
@@ -20,9 +18,6 @@ import (
 // same roles as the web page may read (county administrator, system
 // administrator, county approver); the policy service decides who may write.
 
-// policyViewers are the roles that may read the policy parameters.
-var policyViewers = []authz.Role{authz.CountyAdmin, authz.SystemAdmin, authz.CountyApprover}
-
 const (
 	msgPolicyView = "只有县级业务管理员、系统管理员和县级审批人可以查看政策参数"
 	msgPolicyNote = "请填写调整说明（依据的文件或调整原因）"
@@ -32,7 +27,7 @@ const (
 const maxPolicyNote = 500
 
 func requirePolicyView(p authz.Principal) error {
-	if slices.ContainsFunc(policyViewers, p.Has) {
+	if policy.CanView(p) {
 		return nil
 	}
 	return errs.New(errs.Forbidden, "", msgPolicyView)
@@ -67,27 +62,6 @@ func (s *server) policyRegion(ctx context.Context, p authz.Principal, raw, field
 		return "", err
 	}
 	return c, nil
-}
-
-// policyDenied refuses a caller the policy service would refuse, with its
-// messages and codes, so that who may not write hears that before any
-// complaint about the fields; the service still decides.
-func policyDenied(p authz.Principal, d policy.Def, r region.Code) error {
-	if d.Group == policy.GroupSystem {
-		if !p.Has(authz.SystemAdmin) {
-			return errs.New(errs.Forbidden, "", fmt.Sprintf(policy.MsgSystemOnly, d.Label))
-		}
-	} else if !p.Has(authz.CountyAdmin) {
-		return errs.New(errs.Forbidden, "", policy.MsgNoPermission)
-	}
-	l := r.Level()
-	if l != region.County && l != region.Township {
-		return errs.New(errs.Invalid, "region_code", policy.MsgRegionLevel)
-	}
-	if !d.Overridable(l) {
-		return errs.New(errs.Invalid, "region_code", fmt.Sprintf(policy.MsgCountyOnly, d.Label))
-	}
-	return nil
 }
 
 func policyDef(name string) (policy.Def, error) {
@@ -242,7 +216,7 @@ func (s *server) setPolicy(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err != nil {
 		return err
 	}
-	if err := policyDenied(p, d, rc); err != nil {
+	if err := policy.CanSet(p, d, rc); err != nil {
 		return err
 	}
 	if err := checkPolicySet(d.Name, value, req.EffectiveFrom, req.Note, policy.DateOf(s.a.DB.Now())); err != nil {

@@ -114,6 +114,23 @@ func Standards(ctx context.Context, db *store.DB, r region.Code, on time.Time) (
 // administrator's, every other group the county administrator's (within
 // scope, which the store enforces), and only at a level the parameter
 // allows.
+// CanSet says why p may not set d at region r (or nil): pages and the API
+// ask it to offer the form only to those SetValue will accept.
+func CanSet(p authz.Principal, d Def, r region.Code) error { return authorize(p, &d, r) }
+
+// Viewers are the roles that may read the policy parameters.
+var Viewers = []authz.Role{authz.CountyAdmin, authz.SystemAdmin, authz.CountyApprover}
+
+// CanView reports whether p may read the policy parameters.
+func CanView(p authz.Principal) bool {
+	for _, r := range Viewers {
+		if p.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
 func authorize(p authz.Principal, d *Def, r region.Code) error {
 	if d.Group == GroupSystem {
 		if !p.Has(authz.SystemAdmin) {

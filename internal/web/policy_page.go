@@ -23,9 +23,6 @@ import (
 // decided by the policy service, and the form is only offered to those it
 // would accept.
 
-// policyViewers are the roles that may read the policy parameters.
-var policyViewers = []authz.Role{authz.CountyAdmin, authz.SystemAdmin, authz.CountyApprover}
-
 // msgPolicyView refuses the other roles.
 const msgPolicyView = "只有县级业务管理员、系统管理员和县级审批人可以查看政策参数"
 
@@ -37,29 +34,7 @@ const maxPolicyNote = 500
 
 // canViewPolicy reports whether p may read the policy pages.
 func canViewPolicy(p authz.Principal) bool {
-	return slices.ContainsFunc(policyViewers, p.Has)
-}
-
-// policyDenied says why p may not set d at region r, or nil when the
-// policy service would accept it. It mirrors the service's rule, with its
-// messages and codes, so that the form is offered only to those who can use
-// it; the service still decides.
-func policyDenied(p authz.Principal, d policy.Def, r region.Code) error {
-	if d.Group == policy.GroupSystem {
-		if !p.Has(authz.SystemAdmin) {
-			return errs.New(errs.Forbidden, "", fmt.Sprintf(policy.MsgSystemOnly, d.Label))
-		}
-	} else if !p.Has(authz.CountyAdmin) {
-		return errs.New(errs.Forbidden, "", policy.MsgNoPermission)
-	}
-	l := r.Level()
-	if l != region.County && l != region.Township {
-		return errs.New(errs.Invalid, "region_code", policy.MsgRegionLevel)
-	}
-	if !d.Overridable(l) {
-		return errs.New(errs.Invalid, "region_code", fmt.Sprintf(policy.MsgCountyOnly, d.Label))
-	}
-	return nil
+	return policy.CanView(p)
 }
 
 // canSetSome reports whether p may set d at some level, for the link text.
@@ -409,7 +384,7 @@ func (s *server) renderPolicyDetail(w http.ResponseWriter, r *http.Request, p au
 			InForce: h.Version == cur.Version, Pending: h.EffectiveFrom > today && !h.Superseded,
 			Superseded: h.Superseded, Corrects: h.Corrects})
 	}
-	if err := policyDenied(p, d, rc); err != nil {
+	if err := policy.CanSet(p, d, rc); err != nil {
 		pg.Denied = errs.As(err).Message
 	}
 	pg.CanSet = pg.Denied == ""
@@ -485,7 +460,7 @@ func (s *server) policySet(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err != nil {
 		return err
 	}
-	if err := policyDenied(p, d, rc); err != nil {
+	if err := policy.CanSet(p, d, rc); err != nil {
 		return err
 	}
 	f := policyForm{Value: r.PostForm.Get("value"), EffectiveFrom: strings.TrimSpace(r.PostForm.Get("effective_from")),
