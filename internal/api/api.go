@@ -65,6 +65,12 @@ func Routes(a *app.App) []Route {
 		{Method: "GET", Path: "/cases/{id}/documents/{number}", Handler: s.document},
 		{Method: "GET", Path: "/files/{token}", Handler: s.downloadFile},
 		{Method: "GET", Path: "/workflows", Handler: s.workflows},
+		{Method: "GET", Path: "/recipients", Handler: s.register},
+		{Method: "GET", Path: "/recipients/{household}/history", Handler: s.recipientHistory},
+		{Method: "POST", Path: "/rosters", Handler: s.buildRoster},
+		{Method: "GET", Path: "/rosters/{id}", Handler: s.getRoster},
+		{Method: "POST", Path: "/rosters/{id}/approve", Handler: s.approveRoster},
+		{Method: "GET", Path: "/rosters/{id}/bank.csv", Handler: s.rosterBankCSV},
 		{Method: "GET", Path: "/policy", Handler: s.listPolicy},
 		{Method: "GET", Path: "/policy/{name}/history", Handler: s.policyHistory},
 		{Method: "POST", Path: "/policy/{name}", Handler: s.setPolicy},
@@ -242,4 +248,10 @@ func (s *server) regions(w http.ResponseWriter, r *http.Request, p authz.Princip
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
+}
+
+// errsOf returns err as a domain error whose field the caller may set.
+func errsOf(err error) *errs.Error {
+	e := *errs.As(err)
+	return &e
 }

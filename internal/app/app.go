@@ -12,6 +12,7 @@ import (
 	"dibao/internal/casework"
 	"dibao/internal/learning"
 	"dibao/internal/people"
+	"dibao/internal/recipients"
 	"dibao/internal/registry"
 	"dibao/internal/store"
 	"dibao/internal/training"
@@ -24,6 +25,7 @@ type App struct {
 	Registry *registry.Service
 	People   *people.Service
 	Cases    *casework.Service
+	Payments *recipients.Service
 	Learning *learning.Service
 	Training *training.Service
 	Log      *slog.Logger
@@ -41,6 +43,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Registry: &registry.Service{DB: db, Now: now},
 		People:   &people.Service{DB: db, Now: now},
 		Cases:    &casework.Service{DB: db, Now: now},
+		Payments: &recipients.Service{DB: db, Now: now},
 		Learning: &learning.Service{DB: db, Now: now},
 		Training: &training.Service{DB: db, Now: now},
 		Log:      log,

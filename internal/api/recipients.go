@@ -1,0 +1,142 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+
+	"dibao/internal/authz"
+	"dibao/internal/money"
+	"dibao/internal/region"
+	"dibao/internal/store"
+)
+
+func (s *server) register(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	q := r.URL.Query()
+	f := store.RegisterFilter{Category: q.Get("category"), Status: q.Get("status"), Urban: q.Get("urban"),
+		ReviewDueBy: q.Get("review_due_by")}
+	for name, dst := range map[string]*money.Fen{"min_amount": &f.MinAmount, "max_amount": &f.MaxAmount} {
+		if v := q.Get(name); v != "" {
+			fen, err := money.Parse(v)
+			if err != nil {
+				e := errsOf(err)
+				e.Field = name
+				return e
+			}
+			*dst = fen
+		}
+	}
+	rows, err := s.a.Payments.Register(r.Context(), p, f)
+	if err != nil {
+		return err
+	}
+	items := make([]map[string]any, len(rows))
+	for i, e := range rows {
+		items[i] = map[string]any{"household_id": e.HouseholdID, "case_id": e.CaseID, "region_code": e.Region,
+			"head_name": e.HeadName, "category": e.Category, "amount": e.Amount.String(), "members": e.Members,
+			"start_month": e.StartMonth, "end_month": e.EndMonth, "status": e.Status, "urban": urbanCode(e.Urban),
+			"phaseout_from": e.PhaseOutFrom, "phaseout_months": e.PhaseOutMonths, "last_review": e.LastReview,
+			"review_due": e.ReviewDue, "relative_flag": e.RelativeFlag}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+func (s *server) recipientHistory(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "household")
+	if err != nil {
+		return err
+	}
+	hs, err := s.a.Payments.History(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	items := make([]map[string]any, len(hs))
+	for i, h := range hs {
+		items[i] = map[string]any{"at": h.At, "kind": h.Kind, "old_amount": h.OldAmount.String(),
+			"new_amount": h.NewAmount.String(), "effective_month": h.EffectiveMonth, "reason": h.Reason,
+			"case_id": h.CaseID, "task_id": h.TaskID, "actor": h.Actor}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+func rosterJSON(ro store.Roster) map[string]any {
+	return map[string]any{"id": ro.ID, "county": ro.County, "month": ro.Month, "status": ro.Status,
+		"total": ro.Total.String(), "rows": ro.Rows, "built_at": ro.BuiltAt, "approved_by": ro.ApprovedBy,
+		"approved_at": ro.ApprovedAt}
+}
+
+type rosterReq struct {
+	County string `json:"county"`
+	Month  string `json:"month"`
+}
+
+func (s *server) buildRoster(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	var req rosterReq
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	county, err := region.Parse(req.County)
+	if err != nil {
+		e := errsOf(err)
+		e.Field = "county"
+		return e
+	}
+	ro, err := s.a.Payments.BuildRoster(r.Context(), p, county, req.Month)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rosterJSON(ro))
+	return nil
+}
+
+func (s *server) approveRoster(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ro, err := s.a.Payments.ApproveRoster(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rosterJSON(ro))
+	return nil
+}
+
+func (s *server) getRoster(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ro, rows, err := s.a.Payments.Rows(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	out := rosterJSON(ro)
+	items := make([]map[string]any, len(rows))
+	for i, x := range rows {
+		items[i] = map[string]any{"household_id": x.HouseholdID, "region_code": x.Region, "month": x.Month,
+			"amount": x.Amount.String(), "note": x.Note}
+	}
+	out["items"] = items
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *server) rosterBankCSV(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	// Built in memory first: an error must not leave half a file behind.
+	var buf bytes.Buffer
+	if err := s.a.Payments.BankCSV(r.Context(), p, id, &buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", "attachment; filename=roster-"+strconv.FormatInt(id, 10)+".csv")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
