@@ -9,7 +9,6 @@ import (
 
 	"dibao/internal/benefit"
 	"dibao/internal/docs"
-	"dibao/internal/household"
 	"dibao/internal/region"
 	"dibao/internal/store"
 	"dibao/internal/workflow"
@@ -248,4 +247,3 @@ func versions(r benefit.Result) []docs.ParamVersion {
 	return out
 }
 
-var _ = household.LabelOf

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
@@ -69,7 +70,7 @@ type QueueItem struct {
 	State    workflow.State
 	Due      string // current step due date
 	Overdue  bool
-	DueSoon  bool // within three working days
+	DueSoon  bool // the current step is due within four days
 	TotalDue string
 }
 
@@ -92,16 +93,23 @@ func (s *Service) Queue(ctx context.Context, p authz.Principal) ([]QueueItem, er
 			continue
 		}
 		it := QueueItem{Case: c, State: st, Due: c.DueDate, TotalDue: c.TotalDue}
-		if c.DueDate != "" {
-			it.Overdue = c.DueDate < today.Format("2006-01-02")
-			it.DueSoon = !it.Overdue && c.DueDate <= today.AddDate(0, 0, 4).Format("2006-01-02")
-		}
-		if c.TotalDue != "" && c.TotalDue < today.Format("2006-01-02") {
-			it.Overdue = true
-		}
+		it.Overdue, it.DueSoon = Urgency(c, today)
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// Urgency says whether an open case is past its step or total due date,
+// or else whether its step is due within four days — the one rule the
+// queue, the case list and the API share.
+func Urgency(c store.Case, today time.Time) (overdue, dueSoon bool) {
+	if c.Closed {
+		return false, false
+	}
+	day := today.Format(time.DateOnly)
+	overdue = (c.DueDate != "" && c.DueDate < day) || (c.TotalDue != "" && c.TotalDue < day)
+	dueSoon = !overdue && c.DueDate != "" && c.DueDate <= today.AddDate(0, 0, 4).Format(time.DateOnly)
+	return overdue, dueSoon
 }
 
 // List returns cases in the caller's scope.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"dibao/internal/authz"
+	"dibao/internal/casework"
 	"dibao/internal/household"
 	"dibao/internal/store"
 	"dibao/internal/workflow"
@@ -75,7 +76,7 @@ func (s *server) caseList(w http.ResponseWriter, r *http.Request, p authz.Princi
 	if err != nil {
 		return err
 	}
-	today := s.caseDay().Format("2006-01-02")
+	now := s.caseDay()
 	pg.Limited = len(cases) >= caseListLimit
 	defs := map[string]workflow.Definition{}
 	for _, d := range workflow.Profiles() {
@@ -92,7 +93,7 @@ func (s *server) caseList(w http.ResponseWriter, r *http.Request, p authz.Princi
 		if c.Amount > 0 {
 			row.Amount = c.Amount.Yuan()
 		}
-		row.Overdue = !c.Closed && ((c.DueDate != "" && c.DueDate < today) || (c.TotalDue != "" && c.TotalDue < today))
+		row.Overdue, _ = casework.Urgency(c, now)
 		pg.Rows = append(pg.Rows, row)
 	}
 	s.render(w, r, p, http.StatusOK, "cases", "低保申请", []crumb{{Label: "低保申请", Href: "/cases"}, {Label: "申请列表"}}, pg)
