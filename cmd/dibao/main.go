@@ -90,6 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCalendar(ctx, args[1:], stdout, log)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, log)
+	case "standard":
+		err = cmdStandard(ctx, args[1:], stdout, stderr, log)
+	case "ledger":
+		err = cmdLedger(ctx, args[1:], stdout, stderr, log)
 	case "version":
 		fmt.Fprintln(stdout, "dibao", version)
 	case "help", "-h", "--help":

@@ -4,10 +4,11 @@
 package api
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,7 +22,66 @@ import (
 )
 
 //go:embed openapi.json
-var openapiDoc []byte
+var openapiBase []byte
+
+// openapiParts are per-feature fragments ({"paths": {...}, "schemas": {...}})
+// merged into openapi.json at start-up, so features document their own
+// operations next to their handlers.
+//
+//go:embed openapi
+var openapiParts embed.FS
+
+var openapiDoc = mergeOpenAPI(openapiBase, openapiParts)
+
+// mergeOpenAPI adds every fragment's paths and component schemas to the base
+// document. A malformed fragment or a path documented twice panics at start:
+// the coverage test catches it before anyone runs the binary.
+func mergeOpenAPI(base []byte, parts fs.FS) []byte {
+	var doc map[string]any
+	if err := json.Unmarshal(base, &doc); err != nil {
+		panic("api: openapi.json: " + err.Error())
+	}
+	paths := doc["paths"].(map[string]any)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	names, _ := fs.Glob(parts, "openapi/*.json")
+	for _, n := range names {
+		b, err := fs.ReadFile(parts, n)
+		if err != nil {
+			panic(err)
+		}
+		var frag struct {
+			Paths   map[string]map[string]any `json:"paths"`
+			Schemas map[string]any            `json:"schemas"`
+		}
+		if err := json.Unmarshal(b, &frag); err != nil {
+			panic("api: " + n + ": " + err.Error())
+		}
+		for path, ops := range frag.Paths {
+			cur, _ := paths[path].(map[string]any)
+			if cur == nil {
+				cur = map[string]any{}
+				paths[path] = cur
+			}
+			for method, op := range ops {
+				if _, dup := cur[method]; dup {
+					panic("api: " + n + ": " + method + " " + path + " documented twice")
+				}
+				cur[method] = op
+			}
+		}
+		for k, v := range frag.Schemas {
+			if _, dup := schemas[k]; dup {
+				panic("api: " + n + ": schema " + k + " defined twice")
+			}
+			schemas[k] = v
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
 
 // Route is one registered API operation; the table drives registration and
 // the OpenAPI coverage test.
@@ -39,7 +99,7 @@ type server struct {
 // Routes returns the operation table.
 func Routes(a *app.App) []Route {
 	s := &server{a: a}
-	return []Route{
+	routes := []Route{
 		{Method: "POST", Path: "/login", Public: true, Handler: s.login},
 		{Method: "GET", Path: "/openapi.json", Public: true, Handler: s.openapi},
 		{Method: "POST", Path: "/logout", Handler: s.logout},
@@ -75,6 +135,12 @@ func Routes(a *app.App) []Route {
 		{Method: "GET", Path: "/policy/{name}/history", Handler: s.policyHistory},
 		{Method: "POST", Path: "/policy/{name}", Handler: s.setPolicy},
 	}
+	// Recipients over time (issue 4): each feature lists its own operations
+	// and documents them in openapi/<feature>.json.
+	for _, more := range [][]Route{s.reviewRoutes(), s.rosterRoutes(), s.standardRoutes(), s.ledgerRoutes(), s.countyRoutes()} {
+		routes = append(routes, more...)
+	}
+	return routes
 }
 
 // New returns the handler for everything under /api/v1/.

@@ -246,4 +246,3 @@ func versions(r benefit.Result) []docs.ParamVersion {
 	}
 	return out
 }
-

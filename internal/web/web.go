@@ -39,15 +39,22 @@ const SystemName = "最低生活保障业务与培训管理系统"
 // cst is China Standard Time; every time on a page is shown in +08:00.
 var cst = time.FixedZone("CST", 8*3600)
 
-// pages lists every page template; each is parsed together with the shared
-// layout and partials into its own set.
-var pages = []string{"login", "dashboard", "households", "household_form", "household", "audit", "users", "user_form",
-	"user", "error", "cases", "case", "case_apply", "workflow",
-	"policy", "policy_param",
-	"learning", "learning_item", "learning_form",
-	"training_dashboard", "training_plans", "training_plan_form", "training_sessions", "training_session_form",
-	"training_session", "training_my",
-	"training_trainers"}
+// pages lists every page template: each templates/*.html except the shared
+// layout and partials, parsed together with them into its own set.
+var pages = func() []string {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if n != "layout" && n != "partials" {
+			out = append(out, n)
+		}
+	}
+	return out
+}()
 
 type server struct {
 	a     *app.App
@@ -162,6 +169,13 @@ func (s *server) routes() (http.Handler, error) {
 	mux.Handle("GET /learning/{id}/content", s.auth(s.learningContent))
 	mux.Handle("POST /learning/{id}/heartbeat", s.auth(s.learningHeartbeat))
 	mux.Handle("POST /learning/{id}/ack", s.auth(s.learningAck))
+	// Recipients over time (issue 4): each feature registers its own pages.
+	s.recipientRoutes(mux)
+	s.reviewRoutes(mux)
+	s.rosterRoutes(mux)
+	s.standardRoutes(mux)
+	s.ledgerRoutes(mux)
+	s.countyRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -348,11 +362,27 @@ type view struct {
 	Page      any
 }
 
+// countyOffice reports whether p works in the county civil-affairs office on
+// benefits (rosters, standards, ledgers, county statistics).
+func countyOffice(p authz.Principal) bool {
+	return p.Has(authz.CountyAdmin) || p.Has(authz.CountyApprover)
+}
+
 func (s *server) nav(p authz.Principal, active string) []navItem {
 	items := []navItem{{Key: "dashboard", Label: "工作台", Href: "/", Icon: "▦"}}
 	if p.Can(authz.HouseholdView) {
 		items = append(items, navItem{Key: "households", Label: "家庭档案", Href: "/households", Icon: "⌂"})
 		items = append(items, navItem{Key: "cases", Label: "低保申请", Href: "/cases", Icon: "✎"})
+	}
+	if p.Can(authz.HouseholdView) {
+		items = append(items, navItem{Key: "recipients", Label: "保障对象", Href: "/recipients", Icon: "◉"})
+		items = append(items, navItem{Key: "reviews", Label: "动态管理", Href: "/reviews", Icon: "↻"})
+	}
+	if countyOffice(p) {
+		items = append(items, navItem{Key: "rosters", Label: "发放名册", Href: "/rosters", Icon: "¥"})
+		items = append(items, navItem{Key: "standard", Label: "标准调整", Href: "/standard", Icon: "⇅"})
+		items = append(items, navItem{Key: "ledger", Label: "台账导入", Href: "/ledger", Icon: "⇪"})
+		items = append(items, navItem{Key: "county", Label: "统计分析", Href: "/county", Icon: "▤"})
 	}
 	if handlesCases(p) {
 		items = append(items, navItem{Key: "workflow", Label: "流程说明", Href: "/workflow", Icon: "⇢"})
