@@ -125,6 +125,11 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	if !cases.AlreadyLoaded {
 		log.Info("demo applications loaded", "cases", cases.Cases)
 	}
+	if rs, err := demo.LoadRecipients(ctx, db, db.Now()); err != nil {
+		return fmt.Errorf("load demo recipients: %w", err)
+	} else if !rs.AlreadyLoaded {
+		log.Info("demo recipients loaded", "recipients", rs.Recipients)
+	}
 	if _, err := demo.LoadTraining(ctx, db, &training.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo training: %w", err)
 	}

@@ -46,23 +46,10 @@ func LoadCases(ctx context.Context, db *store.DB, svc *casework.Service) (CasesR
 	if !ok {
 		return CasesResult{}, fmt.Errorf("demo: load the demo county before its cases")
 	}
-	rows, _, err := db.Households(ctx, region.ScopeOf(clerk.Region), store.HouseholdFilter{PageSize: 100})
+	rows, err := clerkEligible(ctx, db, clerk, svc.Now())
 	if err != nil {
 		return CasesResult{}, err
 	}
-	// Applications from households the engine finds eligible, so the demo
-	// cases can be taken all the way to approval.
-	eligible := rows[:0]
-	for _, r := range rows {
-		h, err := db.Household(ctx, region.ScopeOf(clerk.Region), r.ID)
-		if err != nil {
-			return CasesResult{}, err
-		}
-		if benefit.Compute(h, benefit.DefaultParams(), svc.Now()).Eligible {
-			eligible = append(eligible, r)
-		}
-	}
-	rows = eligible
 	if err := register(ctx, db, clerk, users, rows); err != nil {
 		return CasesResult{}, err
 	}
@@ -129,6 +116,28 @@ func LoadCases(ctx context.Context, db *store.DB, svc *casework.Service) (CasesR
 		return tx.Audit(ctx, store.Entry{Action: "demo.load", Object: "cases", Detail: fmt.Sprintf("%d applications", n)})
 	})
 	return CasesResult{Cases: n}, err
+}
+
+// clerkEligible lists the households of the clerk's village that the engine
+// finds eligible, in list order: the demo applications come from the first
+// five, the cadre's relative is the seventh, and the demo register leaves
+// the first reservedRows of them alone.
+func clerkEligible(ctx context.Context, db *store.DB, clerk store.User, now time.Time) ([]store.HouseholdRow, error) {
+	rows, _, err := db.Households(ctx, region.ScopeOf(clerk.Region), store.HouseholdFilter{PageSize: 100})
+	if err != nil {
+		return nil, err
+	}
+	eligible := rows[:0]
+	for _, r := range rows {
+		h, err := db.Household(ctx, region.ScopeOf(clerk.Region), r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if benefit.Compute(h, benefit.DefaultParams(), now).Eligible {
+			eligible = append(eligible, r)
+		}
+	}
+	return eligible, nil
 }
 
 // register fills the staff and cadre register: every demo account gets an

@@ -1,0 +1,78 @@
+package demo
+
+import (
+	"context"
+	"testing"
+
+	"dibao/internal/authz"
+	"dibao/internal/casework"
+	"dibao/internal/recipients"
+	"dibao/internal/region"
+	"dibao/internal/roster"
+	"dibao/internal/store"
+	"dibao/internal/testenv"
+)
+
+func TestLoadRecipients(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := Load(ctx, db, Generate(DefaultSeed, db.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCases(ctx, db, &casework.Service{DB: db, Now: db.Now}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := LoadRecipients(ctx, db, db.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope := region.ScopeOf(CountyCode)
+		regs, err := db.Register(ctx, scope, store.RegisterFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Recipients < 50 || len(regs) != res.Recipients {
+			t.Fatalf("recipients: loaded %d, register has %d, want the same and ≥ 50", res.Recipients, len(regs))
+		}
+		cases, _ := db.Cases(ctx, scope, store.CaseFilter{})
+		open := map[int64]bool{}
+		for _, c := range cases {
+			if c.State != "approved" {
+				open[c.HouseholdID] = true
+			}
+		}
+		raised := 0
+		for _, e := range regs {
+			if open[e.HouseholdID] {
+				t.Fatalf("household %d has an open application and is in the register", e.HouseholdID)
+			}
+			if e.Amount <= 0 || e.CaseID == 0 || e.Status != "active" {
+				t.Fatalf("register entry %+v", e)
+			}
+			h, err := db.History(ctx, scope, e.HouseholdID)
+			if err != nil || len(h) == 0 || h[0].Kind != "enrolled" || h[0].CaseID != e.CaseID {
+				t.Fatalf("history of %d: %+v %v", e.HouseholdID, h, err)
+			}
+			if len(h) > 1 {
+				raised++
+			}
+		}
+		if raised == 0 {
+			t.Fatal("no demo recipient has a change in its history")
+		}
+		// The register pays: this month's roster has one row per recipient.
+		svc := &recipients.Service{DB: db, Now: db.Now}
+		month := roster.MonthOf(db.Now().Year(), db.Now().Month()).String()
+		ro, err := svc.BuildRoster(ctx, authz.Principal{Username: "system:test", Region: CountyCode}, CountyCode, month)
+		if err != nil || ro.Rows != len(regs) {
+			t.Fatalf("roster: %+v %v, want %d rows", ro, err, len(regs))
+		}
+		again, err := LoadRecipients(ctx, db, db.Now())
+		if err != nil || !again.AlreadyLoaded {
+			t.Fatalf("second load: %+v %v", again, err)
+		}
+		if _, err := db.VerifyAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
