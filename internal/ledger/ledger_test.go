@@ -129,10 +129,10 @@ func TestDuplicatesInFileAndDatabase(t *testing.T) {
 	o.Known = func(x idcard.ID) (bool, error) { return string(x) == known, nil }
 	rows := [][]string{header,
 		good(1, nil),
-		good(2, map[string]string{ColHeadID: id(1)}),     // same head as row 2
-		good(3, nil),                                      // head already in the database
+		good(2, map[string]string{ColHeadID: id(1)}), // same head as row 2
+		good(3, nil), // head already in the database
 		good(4, map[string]string{MemberID(2): id(501)}), // member of row 2 again
-		{},                                                // blank row: skipped
+		{}, // blank row: skipped
 		good(5, nil),
 	}
 	rep, es, err := Check(rows, o)
