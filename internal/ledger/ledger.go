@@ -89,6 +89,12 @@ type Column struct {
 	Width    float64
 }
 
+// The example row's ID numbers: valid, in the demo county, never issued.
+var (
+	exampleHead   = string(idcard.Make("130199", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), 1))
+	exampleSpouse = string(idcard.Make("130199", time.Date(1952, 3, 4, 0, 0, 0, 0, time.UTC), 2))
+)
+
 // MemberName, MemberID and MemberRelation are the titles of extra member n (2 …).
 func MemberName(n int) string     { return fmt.Sprintf("成员%d姓名", n) }
 func MemberID(n int) string       { return fmt.Sprintf("成员%d公民身份号码", n) }
@@ -100,7 +106,7 @@ func Columns() []Column {
 		{ColSeq, false, "可选，台账原有序号，导入后记入家庭备注", "1", 6},
 		{ColVillage, true, "必填，12位行政区划代码，必须是本县（市、区）的村（社区）", "130199101201", 16},
 		{ColHeadName, true, "必填，不超过30个字", "张三", 10},
-		{ColHeadID, true, "必填，18位居民身份证号（校验位与出生日期须正确）；请将该列设为“文本”，避免 Excel 改成科学计数法", "130199195001010012", 22},
+		{ColHeadID, true, "必填，18位居民身份证号（校验位与出生日期须正确）；请将该列设为“文本”，避免 Excel 改成科学计数法", exampleHead, 22},
 		{ColPhone, false, "可选，11位手机号或“区号-座机号”", "13800000000", 14},
 		{ColFamily, true, "必填，1至30的整数，不少于本行登记的成员人数", "2", 8},
 		{ColCovered, true, "必填，1至家庭人口的整数", "2", 8},
@@ -115,7 +121,7 @@ func Columns() []Column {
 	for n := 2; n <= 1+MaxExtra; n++ {
 		ex := [3]string{}
 		if n == 2 {
-			ex = [3]string{"李四", "130199195203040021", "配偶"}
+			ex = [3]string{"李四", exampleSpouse, "配偶"}
 		}
 		cols = append(cols,
 			Column{MemberName(n), false, "可选，其他家庭成员姓名", ex[0], 10},
