@@ -29,9 +29,9 @@ func (s *server) ledgerRoutes(mux *http.ServeMux) {
 const ledgerPreviewRows = 20
 
 type ledgerIndexPage struct {
-	Batches []ledgerimport.Batch
-	Error   string
-	MaxMB   int
+	Batches    []ledgerimport.Batch
+	Error      string
+	MaxMB      int
 	Columns    []ledger.Column // up to member 2
 	LastMember int
 }
