@@ -149,6 +149,17 @@ func cleanName(name string) string {
 	}, name)
 }
 
+// Inspect checks a workbook like Check but stores nothing (the command
+// line's dry run).
+func (s *Service) Inspect(ctx context.Context, p authz.Principal, data []byte) (ledger.Report, error) {
+	county, err := countyOf(p)
+	if err != nil {
+		return ledger.Report{}, err
+	}
+	rep, _, err := s.read(ctx, county, data, func(id idcard.ID) (bool, error) { return s.DB.IDRegistered(ctx, id) })
+	return rep, err
+}
+
 // Check validates an uploaded workbook and stores it as a batch awaiting
 // confirmation. A file that cannot be read as the template (not xlsx,
 // empty, another header) is refused and nothing is stored.
