@@ -17,7 +17,8 @@
 //	城乡类别                required, 城市 or 农村
 //	保障类别                optional, A, B or C (as on the approval form); empty stays empty
 //	月保障金额（元）        required, more than 0 and at most MaxAmount
-//	保障起始年月            required, YYYY-MM (also 2024/03, 2024.03, 2024年3月, 202403), not after next month
+//	保障起始年月            required, YYYY-MM (also 2024/03, 2024.03, 2024年3月, 202403, or a date
+//	                        such as 2024-03-01 or 2024/3/1 as Excel shows one), not after next month
 //	开户银行                required when 银行账号 is given
 //	银行账号                optional, 12–30 digits
 //	住址                    required
@@ -87,6 +88,7 @@ type Column struct {
 	Rule     string // the rule shown on the template's 填写说明 sheet
 	Example  string // the example row's value
 	Width    float64
+	Text     bool // formatted as text in the template (codes, ID and account numbers, months)
 }
 
 // The example row's ID numbers: valid, in the demo county, never issued.
@@ -103,20 +105,20 @@ func MemberRelation(n int) string { return fmt.Sprintf("成员%d与户主关系"
 // Columns lists the template's columns in order.
 func Columns() []Column {
 	cols := []Column{
-		{ColSeq, false, "可选，台账原有序号，导入后记入家庭备注", "1", 6},
-		{ColVillage, true, "必填，12位行政区划代码，必须是本县（市、区）的村（社区）", "130199101201", 16},
-		{ColHeadName, true, "必填，不超过30个字", "张三", 10},
-		{ColHeadID, true, "必填，18位居民身份证号（校验位与出生日期须正确）；请将该列设为“文本”，避免 Excel 改成科学计数法", exampleHead, 22},
-		{ColPhone, false, "可选，11位手机号或“区号-座机号”", "13800000000", 14},
-		{ColFamily, true, "必填，1至30的整数，不少于本行登记的成员人数", "2", 8},
-		{ColCovered, true, "必填，1至家庭人口的整数", "2", 8},
-		{ColUrban, true, "必填，填“城市”或“农村”", "农村", 8},
-		{ColCategory, false, "可选，填 A、B 或 C（A类为重点保障）", "B", 8},
-		{ColAmount, true, fmt.Sprintf("必填，大于0且不超过%s元，最多两位小数", MaxAmount.Yuan()), "560.00", 12},
-		{ColStartMonth, true, "必填，格式 YYYY-MM（如 2024-03），不晚于下个月", "2024-03", 12},
-		{ColBankName, false, "填写银行账号时必填", "平安县农村信用社", 18},
-		{ColBank, false, "可选，12至30位数字；请将该列设为“文本”", "6228480000000000000", 22},
-		{ColAddress, true, "必填，不超过200个字", "平安县东湖镇李家庄村1组", 24},
+		{ColSeq, false, "可选，台账原有序号，导入后记入家庭备注", "1", 6, false},
+		{ColVillage, true, "必填，12位行政区划代码，必须是本县（市、区）的村（社区）", "130199101201", 16, true},
+		{ColHeadName, true, "必填，不超过30个字", "张三", 10, false},
+		{ColHeadID, true, "必填，18位居民身份证号（校验位与出生日期须正确）；请将该列设为“文本”，避免 Excel 改成科学计数法", exampleHead, 22, true},
+		{ColPhone, false, "可选，11位手机号或“区号-座机号”", "13800000000", 14, true},
+		{ColFamily, true, "必填，1至30的整数，不少于本行登记的成员人数", "2", 8, false},
+		{ColCovered, true, "必填，1至家庭人口的整数", "2", 8, false},
+		{ColUrban, true, "必填，填“城市”或“农村”", "农村", 8, false},
+		{ColCategory, false, "可选，填 A、B 或 C（A类为重点保障）", "B", 8, false},
+		{ColAmount, true, fmt.Sprintf("必填，大于0且不超过%s元，最多两位小数", MaxAmount.Yuan()), "560.00", 12, false},
+		{ColStartMonth, true, "必填，格式 YYYY-MM（如 2024-03），不晚于下个月", "2024-03", 12, true},
+		{ColBankName, false, "填写银行账号时必填", "平安县农村信用社", 18, false},
+		{ColBank, false, "可选，12至30位数字；请将该列设为“文本”", "6228480000000000000", 22, true},
+		{ColAddress, true, "必填，不超过200个字", "平安县东湖镇李家庄村1组", 24, false},
 	}
 	for n := 2; n <= 1+MaxExtra; n++ {
 		ex := [3]string{}
@@ -124,9 +126,9 @@ func Columns() []Column {
 			ex = [3]string{"李四", exampleSpouse, "配偶"}
 		}
 		cols = append(cols,
-			Column{MemberName(n), false, "可选，其他家庭成员姓名", ex[0], 10},
-			Column{MemberID(n), false, "填写成员姓名时必填，18位居民身份证号", ex[1], 22},
-			Column{MemberRelation(n), false, "填写成员姓名时必填：" + strings.Join(relationWords(), "、"), ex[2], 10})
+			Column{MemberName(n), false, "可选，其他家庭成员姓名", ex[0], 10, false},
+			Column{MemberID(n), false, "填写成员姓名时必填，18位居民身份证号", ex[1], 22, true},
+			Column{MemberRelation(n), false, "填写成员姓名时必填：" + strings.Join(relationWords(), "、"), ex[2], 10, false})
 	}
 	return cols
 }
@@ -605,6 +607,14 @@ func ParseMonth(s string) (string, bool) {
 			if !ok {
 				return "", false
 			}
+			// A date typed or formatted by Excel (2024-03-01, 2024/3/1,
+			// 2024年3月1日): the month is what counts.
+			if mm, d, hasDay := strings.Cut(strings.TrimSuffix(b, "日"), sep2(sep)); hasDay {
+				if day, dok := atoi(d, 0); !dok || day < 1 || day > 31 {
+					return "", false
+				}
+				b = mm
+			}
 			m, ok = atoi(b, 0)
 			break
 		}
@@ -618,6 +628,14 @@ func ParseMonth(s string) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%04d-%02d", y, m), true
+}
+
+// sep2 is the separator between month and day after sep.
+func sep2(sep string) string {
+	if sep == "年" {
+		return "月"
+	}
+	return sep
 }
 
 func atoi(s string, width int) (int, bool) {

@@ -198,12 +198,13 @@ func TestHeader(t *testing.T) {
 
 func TestParseMonth(t *testing.T) {
 	for in, want := range map[string]string{"2024-03": "2024-03", "2024/3": "2024-03", "2024.03": "2024-03",
-		"2024年3月": "2024-03", "202403": "2024-03", "2024-3": "2024-03"} {
+		"2024年3月": "2024-03", "202403": "2024-03", "2024-3": "2024-03", "2024-03-01": "2024-03", "2024/3/1": "2024-03",
+		"2024年3月1日": "2024-03"} {
 		if got, ok := ParseMonth(in); !ok || got != want {
 			t.Errorf("ParseMonth(%q) = %q %v", in, got, ok)
 		}
 	}
-	for _, in := range []string{"", "2024", "24-03", "2024-00", "2024-13", "2024-03-01", "abcd-ef", "3/2024"} {
+	for _, in := range []string{"", "2024", "24-03", "2024-00", "2024-13", "2024-03-40", "2024-03-x", "abcd-ef", "3/2024", "2024/3-1"} {
 		if got, ok := ParseMonth(in); ok {
 			t.Errorf("ParseMonth(%q) = %q, want refusal", in, got)
 		}

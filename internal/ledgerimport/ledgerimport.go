@@ -380,9 +380,13 @@ func Template(w io.Writer) error {
 	cols := ledger.Columns()
 	sc := make([]sheet.Column, len(cols))
 	example := make([]any, len(cols))
+	var text []int
 	for i, c := range cols {
 		sc[i] = sheet.Column{Title: c.Title, Width: c.Width}
 		example[i] = c.Example
+		if c.Text {
+			text = append(text, i)
+		}
 	}
 	var notes [][]any
 	for i, r := range ledger.Rules {
@@ -396,7 +400,7 @@ func Template(w io.Writer) error {
 		notes = append(notes, []any{c.Title, req, c.Rule})
 	}
 	return sheet.WriteBook(w, []sheet.Sheet{
-		{Name: "台账", Cols: sc, Next: sheet.Rows([][]any{example}, func(r []any) []any { return r })},
+		{Name: "台账", Cols: sc, Next: sheet.Rows([][]any{example}, func(r []any) []any { return r }), Text: text},
 		{Name: "填写说明", Cols: []sheet.Column{{Title: "项目", Width: 22}, {Title: "必填", Width: 8}, {Title: "说明", Width: 90}},
 			Next: sheet.Rows(notes, func(r []any) []any { return r })},
 	})

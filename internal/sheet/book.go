@@ -13,6 +13,10 @@ type Sheet struct {
 	Name string
 	Cols []Column
 	Next func() ([]any, bool)
+	// Text lists 0-based columns formatted as text (@), so that an ID or
+	// account number typed into the sheet later stays digits instead of
+	// becoming 1.30199E+17.
+	Text []int
 }
 
 // WriteBook writes a workbook of several sheets (e.g. an import template
@@ -34,6 +38,10 @@ func WriteBook(w io.Writer, sheets []Sheet) error {
 		return err
 	}
 	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")})
+	if err != nil {
+		return err
+	}
+	text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
 	if err != nil {
 		return err
 	}
@@ -59,6 +67,11 @@ func WriteBook(w io.Writer, sheets []Sheet) error {
 				wd = 14
 			}
 			if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+				return err
+			}
+		}
+		for _, c := range s.Text {
+			if err := sw.SetColStyle(c+1, c+1, text); err != nil {
 				return err
 			}
 		}
