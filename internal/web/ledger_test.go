@@ -12,6 +12,8 @@ import (
 	"dibao/internal/household"
 	"dibao/internal/ledger"
 	"dibao/internal/ledger/ledgertest"
+	"dibao/internal/ledgerimport"
+	"dibao/internal/region"
 	"dibao/internal/sheet"
 	"dibao/internal/store"
 )
@@ -191,4 +193,20 @@ func TestLedgerPages(t *testing.T) {
 	if r := admin.get("/ledger/99"); r.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown batch: %d", r.StatusCode)
 	}
+}
+
+var ledgerAdmin = authz.Principal{Username: "admin", Roles: []authz.Role{authz.CountyAdmin}, Region: county}
+
+func ledgerIndexFixture() ledgerIndexPage {
+	return ledgerIndexPage{Error: "第1行不是台账模板的表头：请下载模板，按模板的表头填写", MaxMB: 20,
+		Columns: ledgerColumns(), LastMember: 6, Batches: []ledgerimport.Batch{{LedgerImport: store.LedgerImport{ID: 4,
+			Filename: "台账.xlsx", UploadedBy: "admin", Status: "checked", Rows: 3, Valid: 1}}}}
+}
+
+func ledgerBatchFixture() ledgerBatchPage {
+	b := ledgerimport.Batch{LedgerImport: store.LedgerImport{ID: 4, Filename: "台账.xlsx", Status: "checked", Rows: 2, Valid: 1},
+		Report: ledger.Report{Rows: 2, Valid: 1, Errors: []ledger.Problem{{Row: 3, Column: ledger.ColHeadID, Message: "身份证号校验位错误，请核对最后一位"}}}}
+	return ledgerBatchPage{B: b, Bad: 1, Villages: map[region.Code]string{villageA: "李家庄村"},
+		Preview: []ledgerimport.PreviewRow{{Row: 2, Village: villageA, HeadName: "户*1", HeadID: "130199********1018",
+			Members: 2, FamilySize: 2, Covered: 2, Category: "B", Amount: 30150, StartMonth: "2025-01"}}}
 }
