@@ -67,8 +67,8 @@ func (s *server) ledgerList(w http.ResponseWriter, r *http.Request, p authz.Prin
 }
 
 // ledgerCheck is a multipart upload (field file); the answer is the report.
-// Nothing but the batch is stored, so a repeated upload only makes another
-// batch to confirm or cancel.
+// Nothing but the batch is stored; with an Idempotency-Key a retried upload
+// answers the first batch instead of making another.
 func (s *server) ledgerCheck(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	r.Body = http.MaxBytesReader(w, r.Body, sheet.MaxUpload+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
@@ -88,9 +88,12 @@ func (s *server) ledgerCheck(w http.ResponseWriter, r *http.Request, p authz.Pri
 	if err != nil {
 		return errs.Invalidf("file", "读取上传文件失败")
 	}
-	b, err := s.a.Ledger.Check(r.Context(), p, hdr.Filename, data)
+	b, replayed, err := s.a.Ledger.CheckOnce(r.Context(), p, r.Header.Get("Idempotency-Key"), hdr.Filename, data)
 	if err != nil {
 		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusCreated, ledgerJSON(b))
 	return nil

@@ -20,6 +20,12 @@ import (
 
 func uploadLedger(t *testing.T, srv *httptest.Server, token, name string, data []byte) (int, []byte) {
 	t.Helper()
+	code, body, _ := uploadLedgerKey(t, srv, token, "", name, data)
+	return code, body
+}
+
+func uploadLedgerKey(t *testing.T, srv *httptest.Server, token, key, name string, data []byte) (int, []byte, http.Header) {
+	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("file", name)
@@ -28,13 +34,16 @@ func uploadLedger(t *testing.T, srv *httptest.Server, token, name string, data [
 	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/ledger-imports", &buf)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
-	return res.StatusCode, out
+	return res.StatusCode, out, res.Header
 }
 
 type ledgerBatch struct {
@@ -112,5 +121,18 @@ func TestLedgerAPI(t *testing.T) {
 	}
 	if code, _ := call(t, srv, "GET", "/ledger-imports/999", tok, nil); code != 404 {
 		t.Fatalf("unknown %d", code)
+	}
+
+	// A retried upload with the same Idempotency-Key answers the first batch.
+	more := ledgertest.Workbook(t, append([][]string{ledgertest.Header}, ledgertest.Rows(25, testenv.VillageA)[21:]...))
+	c1, b1, _ := uploadLedgerKey(t, srv, tok, "up-1", "b.xlsx", more)
+	c2, b2, h2 := uploadLedgerKey(t, srv, tok, "up-1", "b.xlsx", more)
+	var first, second ledgerBatch
+	if c1 != 201 || c2 != 201 || json.Unmarshal(b1, &first) != nil || json.Unmarshal(b2, &second) != nil ||
+		first.ID != second.ID || first.Valid != 5 || h2.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("idempotent upload: %d %s / %d %s", c1, b1, c2, b2)
+	}
+	if v, _ := a.DB.QueryStrings(context.Background(), "SELECT COUNT(*) FROM ledger_imports"); v[0] != "2" {
+		t.Fatalf("batches %v", v)
 	}
 }

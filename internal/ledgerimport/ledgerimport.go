@@ -164,13 +164,41 @@ func (s *Service) Inspect(ctx context.Context, p authz.Principal, data []byte) (
 // confirmation. A file that cannot be read as the template (not xlsx,
 // empty, another header) is refused and nothing is stored.
 func (s *Service) Check(ctx context.Context, p authz.Principal, filename string, data []byte) (Batch, error) {
+	b, _, err := s.CheckOnce(ctx, p, "", filename, data)
+	return b, err
+}
+
+// idemPath names the operation in the idempotency table.
+const idemPath = "ledger_imports:check"
+
+// CheckOnce is Check with an idempotency key (the API's Idempotency-Key):
+// a retried upload with the same key returns the batch the first one made
+// (replayed true) instead of making another. An empty key is Check.
+func (s *Service) CheckOnce(ctx context.Context, p authz.Principal, key, filename string, data []byte) (Batch, bool, error) {
 	county, err := countyOf(p)
 	if err != nil {
-		return Batch{}, err
+		return Batch{}, false, err
+	}
+	if key != "" {
+		if len(key) > 100 {
+			return Batch{}, false, errs.Invalidf("Idempotency-Key", "幂等键过长（最多100个字符）")
+		}
+		prev, ok, err := s.DB.IdempotentGet(ctx, p.UserID, key)
+		if err != nil {
+			return Batch{}, false, err
+		}
+		if ok {
+			id, perr := strconv.ParseInt(prev.Body, 10, 64)
+			if prev.Path != idemPath || perr != nil {
+				return Batch{}, false, errs.New(errs.Conflict, "Idempotency-Key", "该幂等键已用于另一项操作")
+			}
+			b, err := s.Get(ctx, p, id)
+			return b, true, err
+		}
 	}
 	rep, _, err := s.read(ctx, county, data, func(id idcard.ID) (bool, error) { return s.DB.IDRegistered(ctx, id) })
 	if err != nil {
-		return Batch{}, err
+		return Batch{}, false, err
 	}
 	sum := sha256.Sum256(data)
 	errJSON, _ := json.Marshal(rep.Errors)
@@ -181,11 +209,18 @@ func (s *Service) Check(ctx context.Context, p authz.Principal, filename string,
 		if err := tx.CreateLedgerImport(ctx, &b.LedgerImport, data); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, store.Entry{Action: "ledger.check", Object: batchObj(b.ID),
+		if err := tx.Audit(ctx, store.Entry{Action: "ledger.check", Object: batchObj(b.ID),
 			Detail: fmt.Sprintf("county=%s rows=%d valid=%d errors=%d sha256=%s", county, rep.Rows, rep.Valid,
-				len(rep.Errors), b.SHA256)})
+				len(rep.Errors), b.SHA256)}); err != nil {
+			return err
+		}
+		if key == "" {
+			return nil
+		}
+		return tx.IdempotentPut(ctx, key, store.IdempotentReply{Method: "POST", Path: idemPath, Status: 201,
+			Body: strconv.FormatInt(b.ID, 10)})
 	})
-	return b, err
+	return b, false, err
 }
 
 func toBatch(l store.LedgerImport) Batch {
