@@ -501,7 +501,7 @@ func (c *checker) row(n int, cells []string) (Entry, []Problem, error) {
 		case rel == "户主" || rel == "本人":
 			r.add(MemberRelation(k), "一户只能有一名户主：成员%d请填写与户主的关系", k)
 		case !ok:
-			r.add(MemberRelation(k), "与户主关系“%s”无法识别，可填：%s", rel, strings.Join(relationWords(), "、"))
+			r.add(MemberRelation(k), "与户主关系%s无法识别，可填：%s", echo(rel), strings.Join(relationWords(), "、"))
 		}
 		h.Members = append(h.Members, household.Member{Name: name, Relation: relCode, IDNumber: id,
 			Labour: labour(id, c.o.Today), Health: "healthy", CoResident: true})
@@ -529,7 +529,7 @@ func (c *checker) row(n int, cells []string) (Entry, []Problem, error) {
 	case "":
 		r.add(ColUrban, "请填写城乡类别（城市或农村）")
 	default:
-		r.add(ColUrban, "城乡类别“%s”无效，只能填“城市”或“农村”", u)
+		r.add(ColUrban, "城乡类别%s无效，只能填“城市”或“农村”", echo(u))
 	}
 	cat := strings.ToUpper(r.get(ColCategory))
 	cat = strings.TrimSuffix(strings.TrimSuffix(cat, "（重点保障）"), "类")
@@ -537,7 +537,7 @@ func (c *checker) row(n int, cells []string) (Entry, []Problem, error) {
 	case "", "A", "B", "C":
 		e.Category = cat
 	default:
-		r.add(ColCategory, "保障类别“%s”无效，只能填 A、B 或 C", r.get(ColCategory))
+		r.add(ColCategory, "保障类别%s无效，只能填 A、B 或 C", echo(r.get(ColCategory)))
 	}
 	e.Amount = c.amount(r)
 	e.StartMonth = c.month(r)
@@ -582,7 +582,7 @@ func (c *checker) amount(r *rowCheck) money.Fen {
 	f, err := money.ParseSigned(s)
 	switch {
 	case err != nil:
-		r.add(ColAmount, "月保障金额“%s”不是有效金额（%s）", s, errs.As(err).Message)
+		r.add(ColAmount, "月保障金额%s不是有效金额（%s）", echo(s), errs.As(err).Message)
 	case f < 0:
 		r.add(ColAmount, "月保障金额不能为负数")
 	case f == 0:
@@ -654,7 +654,7 @@ func (c *checker) month(r *rowCheck) string {
 	}
 	m, ok := ParseMonth(s)
 	if !ok {
-		r.add(ColStartMonth, "保障起始年月“%s”格式不正确，应为 YYYY-MM（如 2024-03）", s)
+		r.add(ColStartMonth, "保障起始年月%s格式不正确，应为 YYYY-MM（如 2024-03）", echo(s))
 		return ""
 	}
 	if m < "1997-01" {
@@ -666,6 +666,16 @@ func (c *checker) month(r *rowCheck) string {
 		return ""
 	}
 	return m
+}
+
+// echo quotes a cell's value in a message, unless it is long: the report
+// is stored and shown unsealed, and a long value in the wrong column may
+// be an ID or account number.
+func echo(s string) string {
+	if utf8.RuneCountInString(s) > 12 {
+		return ""
+	}
+	return "“" + s + "”"
 }
 
 func allDigits(s string) bool {

@@ -302,8 +302,8 @@ func (s *Service) Confirm(ctx context.Context, p authz.Principal, id int64) (Bat
 		switch l.Status {
 		case StatusImported:
 			out = toBatch(l)
-			return tx.Audit(ctx, store.Entry{Action: "ledger.confirm", Object: batchObj(id), Result: "denied",
-				Detail: "already imported"})
+			return tx.Audit(ctx, store.Entry{Action: "ledger.confirm", Object: batchObj(id),
+				Detail: "already imported; nothing written"})
 		case StatusCancelled:
 			return errs.New(errs.Conflict, "", "该导入批次已取消，不能导入；请重新上传")
 		}

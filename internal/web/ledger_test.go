@@ -171,6 +171,18 @@ func TestLedgerPages(t *testing.T) {
 		t.Errorf("ID search: %d", r.StatusCode)
 	}
 
+	// The ledger case behind an imported recipient opens like any case.
+	cs, err := e.a.DB.QueryStrings(bg, "SELECT MIN(id) FROM cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := admin.get("/cases/" + cs[0]); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "台账导入（批次1）") {
+		t.Errorf("ledger case page: %d\n%s", r.StatusCode, r.body)
+	}
+	if r := admin.get("/cases"); r.StatusCode != http.StatusOK {
+		t.Errorf("case list: %d", r.StatusCode)
+	}
+
 	r = admin.get("/ledger")
 	if !strings.Contains(r.body, `id="ledger-batch-1"`) || !strings.Contains(r.body, "已导入") {
 		t.Error("the batch is not listed as imported")
