@@ -329,3 +329,32 @@ func TestTemplate(t *testing.T) {
 	}
 	_ = idcard.Length
 }
+
+// Two confirmations at once (a double click on two servers) import once.
+func TestConcurrentConfirm(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		b, err := f.svc.Check(ctx, f.admin, "a.xlsx", ledgertest.Workbook(t, ledgertest.Rows(14, testenv.VillageA, testenv.VillageB)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := f.svc.Confirm(ctx, f.admin, b.ID)
+				errc <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errc; err != nil {
+				t.Error(err)
+			}
+		}
+		if n := count(t, db, "recipients"); n != b.Valid {
+			t.Fatalf("recipients %d, want %d", n, b.Valid)
+		}
+		if n := count(t, db, "recipient_history"); n != b.Valid {
+			t.Fatalf("history %d, want %d", n, b.Valid)
+		}
+	})
+}
