@@ -32,6 +32,9 @@ usage:
   dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
   dibao calendar show [--from D] [--days N] working days from the stored calendar
   dibao bench households|cases|all [--n 500] [--db URL]   app vs raw SQL, as a ratio
+  dibao ledger template FILE.xlsx           write the 台账 import template
+  dibao ledger check --county C FILE.xlsx   check a ledger row by row (exit 1 if any row is wrong)
+  dibao ledger import --county C [--only-valid] FILE.xlsx   check, then import the valid rows
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the

@@ -11,6 +11,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/casework"
 	"dibao/internal/learning"
+	"dibao/internal/ledgerimport"
 	"dibao/internal/people"
 	"dibao/internal/recipients"
 	"dibao/internal/registry"
@@ -28,6 +29,7 @@ type App struct {
 	Payments *recipients.Service
 	Learning *learning.Service
 	Training *training.Service
+	Ledger   *ledgerimport.Service
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -46,6 +48,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Payments: &recipients.Service{DB: db, Now: now},
 		Learning: &learning.Service{DB: db, Now: now},
 		Training: &training.Service{DB: db, Now: now},
+		Ledger:   &ledgerimport.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
 	}

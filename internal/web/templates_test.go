@@ -216,6 +216,8 @@ func TestEveryTemplateRenders(t *testing.T) {
 				`id="policy-form"`, "请修正以下问题"}},
 		{"workflow", p, wp, []string{`<img src="/workflow/seed.svg"`, `<img src="/workflow/national-2021.svg"`,
 			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
+		{"ledger_index", ledgerAdmin, ledgerIndexFixture(), []string{`id="ledger-error"`, "不是台账模板的表头", `id="ledger-batch-4"`}},
+		{"ledger_batch", ledgerAdmin, ledgerBatchFixture(), []string{`确认导入有效记录（1条）`, `data-row="3"`, "户*1", "李家庄村"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {
