@@ -110,10 +110,14 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 				return err
 			}
 			start := thisMonth.Add(-int(1 + r.ID*7%35))
-			approved := calendar.Date(start.Year(), start.Month(), 1).AddDate(0, 0, -10)
+			serial, err := tx.NextSerial(ctx, "existing_case", CountyCode, start.Year())
+			if err != nil {
+				return err
+			}
 			e := store.Existing{HouseholdID: r.ID, Region: r.Region, Category: string("ABC"[r.ID%3]),
-				Amount: res.Amount, Members: res.Members, StartMonth: start.String(),
-				ApprovedOn: approved.Format(time.DateOnly), Benefit: string(js), Source: "系统上线前已批准的保障对象"}
+				Number: fmt.Sprintf("%s-%d-CL%06d", CountyCode[:6], start.Year(), serial),
+				Amount: res.Amount, Members: res.Members, StartMonth: start.String(), Benefit: string(js),
+				Transition: "existing", Reason: "系统上线前已批准的保障对象（" + start.String() + "起）"}
 			if _, err := tx.EnrollExisting(ctx, e); err != nil {
 				return err
 			}

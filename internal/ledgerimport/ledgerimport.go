@@ -32,7 +32,6 @@ import (
 	"dibao/internal/region"
 	"dibao/internal/sheet"
 	"dibao/internal/store"
-	"dibao/internal/workflow"
 )
 
 // Service is the ledger import use case.
@@ -356,29 +355,15 @@ func (s *Service) importRow(ctx context.Context, tx *store.Tx, county region.Cod
 	if err != nil {
 		return 0, err
 	}
-	c := store.Case{Number: fmt.Sprintf("%s-%d-TZ%06d", county[:6], year, serial), HouseholdID: h.ID, Region: h.Region,
-		Profile: workflow.ProfileSeed, State: "approved", Policy: "{}", RelativeNote: "台账导入，未做近亲属比对"}
-	if err := tx.CreateCase(ctx, &c); err != nil {
-		return 0, err
-	}
-	c.Closed, c.Amount, c.Category, c.StartMonth = true, e.Amount, e.Category, e.StartMonth
-	if err := tx.SaveCase(ctx, &c, c.Version); err != nil {
-		return 0, err
-	}
-	if err := tx.AppendEvent(ctx, &store.Event{CaseID: c.ID, Transition: "ledger_import", From: "", To: "approved",
-		Reason: reason, Data: fmt.Sprintf(`{"batch":%d,"row":%d}`, batch, e.Row)}); err != nil {
-		return 0, err
-	}
-	if err := tx.Enroll(ctx, store.Recipient{HouseholdID: h.ID, CaseID: c.ID, Region: h.Region, Category: e.Category,
-		Amount: e.Amount, Members: e.Covered, StartMonth: e.StartMonth, Status: "active"}); err != nil {
-		return 0, err
-	}
-	if err := tx.AppendHistory(ctx, &store.HistoryEntry{HouseholdID: h.ID, Kind: "enrolled", NewAmount: e.Amount,
-		EffectiveMonth: e.StartMonth, Reason: reason, CaseID: c.ID}); err != nil {
+	number := fmt.Sprintf("%s-%d-TZ%06d", county[:6], year, serial)
+	if _, err := tx.EnrollExisting(ctx, store.Existing{HouseholdID: h.ID, Region: h.Region, Number: number,
+		Category: e.Category, Amount: e.Amount, Members: e.Covered, StartMonth: e.StartMonth,
+		Transition: "ledger_import", Reason: reason, Data: fmt.Sprintf(`{"batch":%d,"row":%d}`, batch, e.Row),
+		Note: "台账导入，未做近亲属比对"}); err != nil {
 		return 0, err
 	}
 	return h.ID, tx.Audit(ctx, store.Entry{Action: "ledger.import_household", Object: "household:" + strconv.FormatInt(h.ID, 10),
-		Detail: fmt.Sprintf("batch=%d row=%d case=%s members=%d amount=%s start=%s", batch, e.Row, c.Number,
+		Detail: fmt.Sprintf("batch=%d row=%d case=%s members=%d amount=%s start=%s", batch, e.Row, number,
 			len(h.Members), e.Amount, e.StartMonth)})
 }
 

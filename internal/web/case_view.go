@@ -50,10 +50,16 @@ func stateLabel(d workflow.Definition, id string) string {
 }
 
 // transitionLabel names a recorded transition; "open" is the service's
-// own opening event.
+// own opening event, "ledger_import" and "existing" stand for a decision
+// made on paper before dibao (store.EnrollExisting).
 func transitionLabel(d workflow.Definition, id string) string {
-	if id == "open" {
+	switch id {
+	case "open":
 		return "登记申请"
+	case "ledger_import":
+		return "台账导入（存量保障对象）"
+	case "existing":
+		return "系统上线前批准（存量保障对象）"
 	}
 	if t, ok := d.Transition(id); ok {
 		return t.Label
