@@ -32,6 +32,9 @@ usage:
   dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
   dibao calendar show [--from D] [--days N] working days from the stored calendar
   dibao bench households|cases|all [--n 500] [--db URL]   app vs raw SQL, as a ratio
+  dibao standard preview --county C --urban YUAN --rural YUAN --effective YYYY-MM
+  dibao standard apply --id N [--chunk 500]   confirm and apply a standard change (re-run resumes)
+  dibao standard status [--county C] [--id N]
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the

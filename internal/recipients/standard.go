@@ -301,6 +301,12 @@ func (s *Service) ConfirmStandardChange(ctx context.Context, p authz.Principal, 
 		if err := tx.ConfirmStandardChange(ctx, &c, from); err != nil {
 			return err
 		}
+		if isSystem(p) && p.Region == "" {
+			// A batch principal has no region; it acts for the job's county.
+			sp := p
+			sp.Region = c.County
+			tx.SetPrincipal(sp)
+		}
 		note := fmt.Sprintf("标准调整 #%d 确认", c.ID)
 		for _, x := range []struct {
 			name string
