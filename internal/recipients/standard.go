@@ -196,6 +196,54 @@ func (s *Service) recomputeOne(e store.RegisterEntry, h household.Household, par
 // amount until a review decides) and a per-township breakdown.
 func (s *Service) PreviewStandardChange(ctx context.Context, p authz.Principal, county region.Code, urban, rural money.Fen,
 	effectiveMonth string) (StandardSummary, error) {
+	sum, _, err := s.PreviewStandardChangeOnce(ctx, p, "", county, urban, rural, effectiveMonth)
+	return sum, err
+}
+
+const idemPreviewPath = "standard_change:preview"
+
+// idemReplay looks up an idempotency key of p: the job id its first call
+// stored under path, or 0.
+func (s *Service) idemReplay(ctx context.Context, p authz.Principal, key, path string) (int64, error) {
+	if key == "" {
+		return 0, nil
+	}
+	if len(key) > 100 {
+		return 0, errs.Invalidf("Idempotency-Key", "幂等键过长（最多100个字符）")
+	}
+	prev, ok, err := s.DB.IdempotentGet(ctx, p.UserID, key)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if prev.Path != path {
+		return 0, errs.New(errs.Conflict, "Idempotency-Key", "该幂等键已用于另一项操作")
+	}
+	var id int64
+	if _, err := fmt.Sscan(prev.Body, &id); err != nil || id <= 0 {
+		return 0, errs.Wrap(fmt.Errorf("idempotency body %q", prev.Body), "读取幂等记录失败")
+	}
+	return id, nil
+}
+
+// PreviewStandardChangeOnce is PreviewStandardChange with an idempotency
+// key (the API's Idempotency-Key, "" = none): a retried request with the
+// same key returns the job the first one stored (replayed) instead of a
+// second preview.
+func (s *Service) PreviewStandardChangeOnce(ctx context.Context, p authz.Principal, key string, county region.Code,
+	urban, rural money.Fen, effectiveMonth string) (sum StandardSummary, replayed bool, err error) {
+	if id, err := s.idemReplay(ctx, p, key, idemPreviewPath); err != nil || id > 0 {
+		if err != nil {
+			return StandardSummary{}, false, err
+		}
+		sum, err := s.StandardChange(ctx, p, id)
+		return sum, true, err
+	}
+	sum, err = s.previewStandard(ctx, p, key, county, urban, rural, effectiveMonth)
+	return sum, false, err
+}
+
+func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key string, county region.Code, urban, rural money.Fen,
+	effectiveMonth string) (StandardSummary, error) {
 	if !standardAllowed(p) {
 		return StandardSummary{}, forbidden(MsgStandardRole)
 	}
@@ -254,6 +302,12 @@ func (s *Service) PreviewStandardChange(ctx context.Context, p authz.Principal, 
 		if err := tx.CreateStandardChange(ctx, &job, items); err != nil {
 			return err
 		}
+		if key != "" {
+			if err := tx.IdempotentPut(ctx, key, store.IdempotentReply{Method: "POST", Path: idemPreviewPath, Status: 201,
+				Body: fmt.Sprint(job.ID)}); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, store.Entry{Action: auditStandardPreview, Object: standardObj(job.ID),
 			Detail: fmt.Sprintf("%s；测算%d户，增加%d户，减少%d户，不再符合条件%d户（待复核），月资金变化%s元",
 				standardWhy(job), job.Recipients, job.Increased, job.Decreased, job.Crossing, job.Delta.Yuan())})
@@ -277,9 +331,30 @@ func standardWhy(c store.StandardChange) string {
 // from the first day of the effective month (or today, if that month has
 // begun: the registry never backdates). Run applies it.
 func (s *Service) ConfirmStandardChange(ctx context.Context, p authz.Principal, id int64) (store.StandardChange, error) {
+	c, _, err := s.ConfirmStandardChangeOnce(ctx, p, "", id)
+	return c, err
+}
+
+// ConfirmStandardChangeOnce is ConfirmStandardChange with an idempotency
+// key: a retried confirmation with the same key answers like the first
+// (replayed) instead of failing because the job is no longer a preview.
+func (s *Service) ConfirmStandardChangeOnce(ctx context.Context, p authz.Principal, key string, id int64) (store.StandardChange, bool, error) {
 	if err := CanConfirmStandard(p); err != nil {
-		return store.StandardChange{}, err
+		return store.StandardChange{}, false, err
 	}
+	path := standardObj(id) + ":confirm"
+	if prev, err := s.idemReplay(ctx, p, key, path); err != nil || prev > 0 {
+		if err != nil {
+			return store.StandardChange{}, false, err
+		}
+		c, err := s.DB.StandardChange(ctx, s.standardScope(p), prev)
+		return c, true, err
+	}
+	c, err := s.confirmStandard(ctx, p, key, path, id)
+	return c, false, err
+}
+
+func (s *Service) confirmStandard(ctx context.Context, p authz.Principal, key, path string, id int64) (store.StandardChange, error) {
 	var c store.StandardChange
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		var err error
@@ -313,6 +388,12 @@ func (s *Service) ConfirmStandardChange(ctx context.Context, p authz.Principal, 
 			v    money.Fen
 		}{{policy.StandardUrban, c.Urban}, {policy.StandardRural, c.Rural}} {
 			if err := policy.SetValueIn(ctx, tx, s.now(), c.County, x.name, x.v.String(), from, note); err != nil {
+				return err
+			}
+		}
+		if key != "" {
+			if err := tx.IdempotentPut(ctx, key, store.IdempotentReply{Method: "POST", Path: path, Status: 202,
+				Body: fmt.Sprint(c.ID)}); err != nil {
 				return err
 			}
 		}
