@@ -2,6 +2,8 @@ package recipients_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -244,6 +246,26 @@ func TestStandardChangeConcurrentRuns(t *testing.T) {
 		sum, err := w.svc.StandardChange(ctx, w.county, pre.ID)
 		if err != nil || sum.Status != store.StandardApplied || sum.Applied != 40 || w.audits("standard.applied") != 1 {
 			t.Fatalf("job %+v (%v), applied audits %d", sum.StandardChange, err, w.audits("standard.applied"))
+		}
+	})
+}
+
+// A change left applying (the server stopped part-way) is finished by
+// ResumeStandardChanges, which serve starts in the background.
+func TestResumeStandardChanges(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		pre, err := w.svc.PreviewStandardChange(ctx, w.admin, testenv.County, money.FromYuan(1000), money.FromYuan(900), "2027-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.ConfirmStandardChange(ctx, w.county, pre.ID); err != nil {
+			t.Fatal(err)
+		}
+		recipients.ResumeStandardChanges(ctx, w.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		sum, err := w.svc.StandardChange(ctx, w.county, pre.ID)
+		if err != nil || sum.Status != store.StandardApplied || sum.Applied != 5 || len(changeHistory(t, db, pre.ID)) != 5 {
+			t.Fatalf("after resume: %+v (%v)", sum.StandardChange, err)
 		}
 	})
 }
