@@ -166,7 +166,8 @@ func TestStandardChangePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = appr.get(loc)
-	if !strings.Contains(r.body, `id="standard-done"`) || strings.Contains(r.body, `id="progress"`) {
+	if !strings.Contains(r.body, `id="standard-done"`) || strings.Contains(r.body, `id="progress"`) ||
+		!strings.Contains(r.body, "共处理 6 户，增加 0 户，减少 6 户，不再符合条件 0 户已列入复核") {
 		t.Fatalf("applied page:\n%s", r.body)
 	}
 	r = appr.get(loc + "/progress")
