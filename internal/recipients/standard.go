@@ -478,7 +478,7 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 					return err
 				}
 				if !done {
-					return errNothingClaimed // another runner finished it
+					return errNothingClaimed // another runner finished it, or holds the last items
 				}
 				return tx.Audit(ctx, store.Entry{Action: auditStandardDone, Object: standardObj(c.ID),
 					Detail: fmt.Sprintf("%s；标准调整执行完毕，共%d户", why, c.Recipients)})
@@ -523,7 +523,9 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 		if progress != nil {
 			progress(c.Applied, c.Recipients)
 		}
-		if finished {
+		// Nothing was left to take, but another runner may still hold the
+		// last items uncommitted: go round until the job is applied.
+		if finished && c.Status == store.StandardApplied {
 			return c, nil
 		}
 	}
