@@ -90,7 +90,7 @@ func count(t *testing.T, db *store.DB, q string, args ...any) string {
 // adjusted exactly once.
 func TestStandardApplyResumesAfterCrash(t *testing.T) {
 	bin := buildDibao(t)
-	const households, chunk = 240, 40
+	const households, chunk = 600, 100
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
