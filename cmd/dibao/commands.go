@@ -20,6 +20,7 @@ import (
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
 	"dibao/internal/fieldcrypt"
+	"dibao/internal/recipients"
 	"dibao/internal/server"
 	"dibao/internal/store"
 	"dibao/internal/training"
@@ -68,6 +69,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if a.Cases.Checker, err = crossChecker(*checker); err != nil {
 		return err
 	}
+	go recipients.ResumeStandardChanges(ctx, a.Payments, log) // a standard change left applying continues
 	h, err := server.Handler(a)
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ usage:
   dibao ledger template FILE.xlsx           write the 台账 import template
   dibao ledger check --county C FILE.xlsx   check a ledger row by row (exit 1 if any row is wrong)
   dibao ledger import --county C [--only-valid] FILE.xlsx   check, then import the valid rows
+  dibao standard preview --county C --urban YUAN --rural YUAN --effective YYYY-MM
+  dibao standard apply --id N [--chunk 500]   confirm and apply a standard change (re-run resumes)
+  dibao standard status [--county C] [--id N]
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the

@@ -200,6 +200,32 @@ func SetValue(ctx context.Context, db *store.DB, p authz.Principal, r region.Cod
 	if err := authorize(p, d, r); err != nil {
 		return err
 	}
+	return db.InTx(ctx, p, func(tx *store.Tx) error {
+		return SetValueIn(ctx, tx, db.Now(), r, name, raw, effectiveFrom, note)
+	})
+}
+
+// SetValueIn records a new version like SetValue inside the caller's
+// transaction, for a change that sets parameters along with other writes
+// (a confirmed standard change records its standards with it). It checks
+// everything SetValue checks except who may set the parameter: the caller
+// has authorised the change by its own rule. now is the clock that bounds
+// the effective date.
+func SetValueIn(ctx context.Context, tx *store.Tx, now time.Time, r region.Code, name, raw, effectiveFrom, note string) error {
+	d, ok := registry[name]
+	if !ok {
+		return errs.Invalidf("name", "未知的政策参数：%s", name)
+	}
+	if err := checkRegion(r); err != nil {
+		return err
+	}
+	l := r.Level()
+	if l != region.County && l != region.Township {
+		return errs.New(errs.Invalid, "region_code", MsgRegionLevel)
+	}
+	if !d.Overridable(l) {
+		return errs.New(errs.Invalid, "region_code", fmt.Sprintf(MsgCountyOnly, d.Label))
+	}
 	v, err := d.parse(raw, true)
 	if err != nil {
 		return err
@@ -209,47 +235,45 @@ func SetValue(ctx context.Context, db *store.DB, p authz.Principal, r region.Cod
 		return err
 	}
 	date := DateOf(from)
-	today := DateOf(db.Now())
+	today := DateOf(now)
 	if date < today {
 		return errs.New(errs.Invalid, "effective_from", MsgBackdated)
 	}
-	if limit := DateOf(db.Now().AddDate(maxYearsAhead, 0, 0)); date > limit {
+	if limit := DateOf(now.AddDate(maxYearsAhead, 0, 0)); date > limit {
 		return errs.Invalidf("effective_from", "生效日期不能晚于 %s", limit)
 	}
-	return db.InTx(ctx, p, func(tx *store.Tx) error {
-		stored, err := tx.PolicyValuesWithin(ctx, region.ScopeOf(r.County()))
-		if err != nil {
-			return err
+	stored, err := tx.PolicyValuesWithin(ctx, region.ScopeOf(r.County()))
+	if err != nil {
+		return err
+	}
+	rows := toRows(stored)
+	add := Row{Region: r, Name: name, Value: v.String(), EffectiveFrom: date}
+	if err := checkTogether(rows, add); err != nil {
+		return err
+	}
+	// What was in force on that date before this change, for the record.
+	before, err := ResolveRows(r, from, rows)
+	if err != nil {
+		return err
+	}
+	var corrects int64
+	for _, s := range stored {
+		if s.Region == r && s.Name == name && s.EffectiveFrom == date && !s.Superseded {
+			corrects = s.ID
 		}
-		rows := toRows(stored)
-		add := Row{Region: r, Name: name, Value: v.String(), EffectiveFrom: date}
-		if err := checkTogether(rows, add); err != nil {
-			return err
-		}
-		// What was in force on that date before this change, for the record.
-		before, err := ResolveRows(r, from, rows)
-		if err != nil {
-			return err
-		}
-		var corrects int64
-		for _, s := range stored {
-			if s.Region == r && s.Name == name && s.EffectiveFrom == date && !s.Superseded {
-				corrects = s.ID
-			}
-		}
-		id, err := tx.AddPolicyValue(ctx, store.PolicyValue{Region: r, Name: name, Value: v.String(),
-			EffectiveFrom: date, Note: strings.TrimSpace(note), Corrects: corrects})
-		if err != nil {
-			return err
-		}
-		add.ID = id
-		detail := fmt.Sprintf("name=%s region=%s effective_from=%s value=%s version=%s previous=%s(%s)",
-			name, r, date, v.String(), add.Version(), before.vals[name].v.String(), before.Version(name))
-		if corrects != 0 {
-			detail += fmt.Sprintf(" corrects=%d", corrects)
-		}
-		return tx.Audit(ctx, store.Entry{Action: "policy.set", Object: "policy:" + string(r) + "/" + name, Detail: detail})
-	})
+	}
+	id, err := tx.AddPolicyValue(ctx, store.PolicyValue{Region: r, Name: name, Value: v.String(),
+		EffectiveFrom: date, Note: strings.TrimSpace(note), Corrects: corrects})
+	if err != nil {
+		return err
+	}
+	add.ID = id
+	detail := fmt.Sprintf("name=%s region=%s effective_from=%s value=%s version=%s previous=%s(%s)",
+		name, r, date, v.String(), add.Version(), before.vals[name].v.String(), before.Version(name))
+	if corrects != 0 {
+		detail += fmt.Sprintf(" corrects=%d", corrects)
+	}
+	return tx.Audit(ctx, store.Entry{Action: "policy.set", Object: "policy:" + string(r) + "/" + name, Detail: detail})
 }
 
 // Correct explicitly corrects a stored version, keeping its region, name

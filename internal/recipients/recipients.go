@@ -2,7 +2,7 @@
 // the register and its history, periodic reviews and county spot checks,
 // review proposals recomputed with the benefit engine and decided by the
 // county, the monthly payment roster with its bank file, and a standard
-// change previewed as a diff and applied in one transaction. The rules come
+// change previewed, confirmed and applied as a resumable batch job. The rules come
 // from the pure packages review, roster, benefit and policy; this package
 // loads, authorises, writes and audits.
 package recipients
@@ -28,6 +28,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	// StandardChunk is how many items of a standard change one transaction
+	// applies (0 = DefaultStandardChunk).
+	StandardChunk int
 }
 
 // History kinds (recipient_history.kind).

@@ -76,6 +76,15 @@ func PostgresURL(t testing.TB) string {
 // can run in parallel without seeing each other's rows.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, _ := PostgresDSN(t)
+	return db
+}
+
+// PostgresDSN is Postgres that also returns the DSN of the fresh schema
+// (with its search_path), for a test that hands the database to a child
+// process such as the dibao binary.
+func PostgresDSN(t testing.TB) (*store.DB, string) {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 	admin, err := store.Open(ctx, base)
@@ -93,7 +102,8 @@ func Postgres(t testing.TB) *store.DB {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	db, err := store.Open(ctx, base+sep+"search_path="+schema)
+	dsn := base + sep + "search_path=" + schema
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		admin.Close()
 		t.Fatal(err)
@@ -107,7 +117,7 @@ func Postgres(t testing.TB) *store.DB {
 		t.Fatal(err)
 	}
 	db.SetSealer(Keyring(t))
-	return db
+	return db, dsn
 }
 
 // Stores runs fn once per real store: SQLite always, PostgreSQL when
