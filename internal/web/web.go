@@ -471,6 +471,11 @@ func navKey(href string) string {
 	case strings.HasPrefix(href, "/training"):
 		return "training"
 	}
+	for _, k := range []string{"recipients", "reviews", "rosters", "standard", "ledger", "county"} {
+		if href == "/"+k || strings.HasPrefix(href, "/"+k+"/") {
+			return k
+		}
+	}
 	return "dashboard"
 }
 
