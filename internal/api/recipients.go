@@ -131,11 +131,12 @@ func (s *server) rosterBankCSV(w http.ResponseWriter, r *http.Request, p authz.P
 	}
 	// Built in memory first: an error must not leave half a file behind.
 	var buf bytes.Buffer
-	if err := s.a.Payments.BankCSV(r.Context(), p, id, &buf); err != nil {
+	name, err := s.a.Payments.BankCSV(r.Context(), p, id, &buf)
+	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", "attachment; filename=roster-"+strconv.FormatInt(id, 10)+".csv")
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+".csv"))
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(buf.Bytes())
 	return err

@@ -155,6 +155,12 @@ func rangeLabel(d policy.Def) string {
 			ls[i] = c.Label
 		}
 		return "可选：" + strings.Join(ls, "、")
+	case policy.List:
+		ls := make([]string, len(d.Choices))
+		for i, c := range d.Choices {
+			ls[i] = c.Code + "=" + c.Label
+		}
+		return "按顺序填写，以逗号分隔：" + strings.Join(ls, "、")
 	case policy.Bool:
 		return "是 / 否"
 	}
