@@ -142,6 +142,7 @@ type RosterDiff struct {
 	Previous store.Roster // zero when HasPrev is false
 	HasPrev  bool
 	Changes  roster.Changes // against an empty roster when there is no previous one
+	Names    map[int64]string // head of household of every household in either roster
 }
 
 // Diff compares a roster with the county's roster of the previous month
@@ -161,18 +162,28 @@ func (s *Service) Diff(ctx context.Context, p authz.Principal, rosterID int64) (
 		if err != nil {
 			return err
 		}
-		cur, err := rosterRows(ctx, tx, d.Roster)
-		if err != nil {
-			return err
+		d.Names = map[int64]string{}
+		rowsOf := func(r store.Roster) ([]roster.Row, error) {
+			xs, err := tx.RosterDetails(ctx, r.ID)
+			rows := make([]roster.Row, len(xs))
+			for i, x := range xs {
+				rows[i] = roster.Row{HouseholdID: x.HouseholdID, Region: x.Region, Month: r.Month, Amount: x.Amount, Note: x.Note}
+				d.Names[x.HouseholdID] = x.HeadName
+			}
+			return rows, err
 		}
 		var prev []roster.Row
 		if d.Previous, d.HasPrev, err = tx.RosterOfMonth(ctx, d.Roster.County, m.Add(-1).String()); err != nil {
 			return err
 		}
 		if d.HasPrev {
-			if prev, err = rosterRows(ctx, tx, d.Previous); err != nil {
+			if prev, err = rowsOf(d.Previous); err != nil {
 				return err
 			}
+		}
+		cur, err := rowsOf(d.Roster)
+		if err != nil {
+			return err
 		}
 		d.Changes = roster.Diff(prev, cur)
 		return nil
