@@ -141,7 +141,7 @@ type RosterDiff struct {
 	Roster   store.Roster
 	Previous store.Roster // zero when HasPrev is false
 	HasPrev  bool
-	Changes  roster.Changes // against an empty roster when there is no previous one
+	Changes  roster.Changes   // against an empty roster when there is no previous one
 	Names    map[int64]string // head of household of every household in either roster
 }
 

@@ -235,7 +235,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 			Rows: []rosterRowView{{Seq: 1, Township: "东湖镇", Village: "李家庄村", Head: "张*", Members: 1, Urban: "农村", Amount: "900.00",
 				Status: "待审批", Tone: "grey"}},
 			FailedRows: []rosterRowView{{Seq: 2, Head: "王*", Amount: "800.00", Reason: "账户已销户"}},
-			Page: 1, Pages: 2, Links: []pageLink{{Label: "1", Current: true}, {Label: "2", Href: "/rosters/3?page=2#rows"}}, Next: "/rosters/3?page=2#rows"},
+			Page:       1, Pages: 2, Links: []pageLink{{Label: "1", Current: true}, {Label: "2", Href: "/rosters/3?page=2#rows"}}, Next: "/rosters/3?page=2#rows"},
 			[]string{`id="approve-roster"`, `href="/rosters/3/export.xlsx" id="export-xlsx"`, "银行回盘文件未导入", "−200.00", `id="diff-removed-table"`,
 				"账户已销户", `id="row-1"`, "第 1 / 2 页"}},
 	}
