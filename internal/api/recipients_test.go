@@ -132,4 +132,15 @@ func TestRosterAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"repeated":true`) {
 		t.Fatalf("repeated result: %d %s", code, body)
 	}
+	code, body = call(t, srv, "GET", path+"?pay_status=paid", approver, nil)
+	if code != 200 || !strings.Contains(string(body), `"head_name":"周大"`) || !strings.Contains(string(body), `"pay_status":"paid"`) ||
+		!strings.Contains(string(body), `"paid":1`) {
+		t.Fatalf("paid rows: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", path+"?pay_status=failed", approver, nil); code != 200 || !strings.Contains(string(body), `"items":[]`) {
+		t.Fatalf("failed rows: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", path+"?pay_status=lost", approver, nil); code != 400 {
+		t.Fatalf("bad pay_status: %d %s", code, body)
+	}
 }
