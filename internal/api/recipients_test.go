@@ -110,7 +110,7 @@ func TestRosterAPI(t *testing.T) {
 	rows, err := sheet.Read(res.Body)
 	res.Body.Close()
 	if err != nil || res.StatusCode != 200 || len(rows) != 3 || rows[1][3] != "周大" ||
-		!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment; filename*=utf-8''") {
+		!strings.Contains(res.Header.Get("Content-Disposition"), "; filename*=utf-8''%E5%B9%B3%E5%AE%89%E5%8E%BF-") {
 		t.Fatalf("xlsx: %d %v %v", res.StatusCode, rows, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(csv)), "\r\n")

@@ -27,13 +27,15 @@ func (s *server) rosterRoutes() []Route {
 	}
 }
 
-// attachment is a Content-Disposition for a download named name (RFC 5987
-// filename* for Chinese names), with an ASCII fallback.
+// attachment is a Content-Disposition for a download named name: an ASCII
+// filename for old clients and the RFC 5987 filename* with the Chinese name
+// (RFC 6266).
 func attachment(name, fallback string) string {
-	if d := mime.FormatMediaType("attachment", map[string]string{"filename": name}); d != "" {
-		return d
+	d := "attachment; filename=\"" + fallback + "\""
+	if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
+		d += "; " + strings.TrimPrefix(ext, "attachment; ")
 	}
-	return "attachment; filename=" + fallback
+	return d
 }
 
 func (s *server) listRosters(w http.ResponseWriter, r *http.Request, p authz.Principal) error {

@@ -413,11 +413,11 @@ func (s *server) rosterApprove(w http.ResponseWriter, r *http.Request, p authz.P
 }
 
 // download sends a finished file as an attachment with its Chinese name
-// (RFC 5987 filename*).
+// (RFC 5987 filename*, after an ASCII filename for old clients).
 func download(w http.ResponseWriter, ct, name, fallback string, data []byte) error {
-	disp := mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	if disp == "" {
-		disp = "attachment; filename=" + fallback
+	disp := "attachment; filename=\"" + fallback + "\""
+	if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
+		disp += "; " + strings.TrimPrefix(ext, "attachment; ")
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct)

@@ -120,7 +120,7 @@ func TestRosterPages(t *testing.T) {
 		t.Fatalf("list: %d %s", r.StatusCode, r.body)
 	}
 	for _, want := range []string{`id="build-roster"`, `name="month" value="2027-01"`, `<option value="130123000000" selected>平安县</option>`,
-		`id="roster-empty"`} {
+		`id="roster-empty"`, `id="nav-rosters" class="active"`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("list lacks %q", want)
 		}
@@ -187,7 +187,7 @@ func TestRosterPages(t *testing.T) {
 	// The Excel export.
 	r = ap.get(page + "/export.xlsx")
 	if r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != sheet.ContentType ||
-		r.Header.Get("Content-Disposition") != "attachment; filename*=utf-8''"+url.PathEscape("平安县-2027-01-发放名册.xlsx") {
+		r.Header.Get("Content-Disposition") != `attachment; filename="roster-`+m[1]+`.xlsx"; filename*=utf-8''`+url.PathEscape("平安县-2027-01-发放名册.xlsx") {
 		t.Fatalf("xlsx: %d %q %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"))
 	}
 	rows, err := sheet.Read(strings.NewReader(r.body))
