@@ -308,7 +308,7 @@ type policyDetailPage struct {
 	Group        string
 	Basis        string
 	Source       string
-	Kind         string // "select" or "text"
+	Kind         string // "select", "list" (a comma list) or "text"
 	Range        string
 	Unit         string
 	Levels       string
@@ -407,6 +407,8 @@ func (s *server) renderPolicyDetail(w http.ResponseWriter, r *http.Request, p au
 		for _, c := range d.Choices {
 			pg.Options = append(pg.Options, policyOption{Code: c.Code, Label: c.Label, Selected: c.Code == f.Value})
 		}
+	case policy.List:
+		pg.Kind = "list"
 	case policy.Bool:
 		pg.Kind = "select"
 		pg.Options = []policyOption{{Code: "true", Label: "是", Selected: f.Value == "true"},

@@ -195,15 +195,31 @@ func TestRosterPages(t *testing.T) {
 		t.Fatalf("sheet: %d rows, %v", len(rows), err)
 	}
 
+	// The county sets the bank file's columns on the policy page (the list
+	// takes Chinese separators and labels); a list without the account is refused.
+	if r = admin.get("/policy/bank_csv_columns?region=" + string(county)); !strings.Contains(r.body, `maxlength="200"`) ||
+		!strings.Contains(r.body, `value="seq,name,bank,account,amount,month,note"`) {
+		t.Fatal("policy page cannot hold the column list")
+	}
+	cols := url.Values{"region_code": {string(county)}, "value": {"序号，银行账号、金额(元),name,region"}, "effective_from": {"2026-12-15"},
+		"note": {"与农信社约定"}}
+	if r = admin.post("/policy/bank_csv_columns", cols); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set columns: %d %s", r.StatusCode, r.body)
+	}
+	cols.Set("value", "seq,amount,name")
+	if r = admin.post("/policy/bank_csv_columns", cols); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "须包含序号、银行账号和金额") {
+		t.Fatalf("columns without the account: %d", r.StatusCode)
+	}
+
 	// The bank file and its result.
 	r = ap.get(page + "/bank.csv")
-	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.body, "\uFEFF序号,户主姓名") ||
+	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.body, "\uFEFF序号,银行账号,金额(元),户主姓名,村（社区）\r\n1,62284800") ||
 		!strings.Contains(r.Header.Get("Content-Disposition"), url.PathEscape("平安县-2027-01-银行代发.csv")) {
 		t.Fatalf("bank: %d %q", r.StatusCode, r.Header.Get("Content-Disposition"))
 	}
 	bad := bankResult(t, r.body, nil, func(rec []string) {
 		if rec[0] == "7" {
-			rec[4] = "1.00"
+			rec[2] = "1.00"
 		}
 	})
 	res := ap.uploadFile(page+"/bank-result", "file", "回盘.csv", bad)
