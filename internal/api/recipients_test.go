@@ -140,6 +140,9 @@ func TestRosterAPI(t *testing.T) {
 	if code, body = call(t, srv, "GET", path+"?pay_status=failed", approver, nil); code != 200 || !strings.Contains(string(body), `"items":[]`) {
 		t.Fatalf("failed rows: %d %s", code, body)
 	}
+	if code, body = call(t, srv, "GET", path+"/repay.csv", approver, nil); code != 409 || !strings.Contains(decodeErr(t, body).Error.Message, "没有发放失败") {
+		t.Fatalf("re-payment file without failures: %d %s", code, body)
+	}
 	if code, body = call(t, srv, "GET", path+"?pay_status=lost", approver, nil); code != 400 {
 		t.Fatalf("bad pay_status: %d %s", code, body)
 	}

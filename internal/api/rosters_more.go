@@ -24,6 +24,7 @@ func (s *server) rosterRoutes() []Route {
 		{Method: "GET", Path: "/rosters/{id}/diff", Handler: s.rosterDiff},
 		{Method: "GET", Path: "/rosters/{id}/rows.xlsx", Handler: s.rosterXLSX},
 		{Method: "POST", Path: "/rosters/{id}/bank-result", Handler: s.rosterBankResult},
+		{Method: "GET", Path: "/rosters/{id}/repay.csv", Handler: s.rosterRepayCSV},
 	}
 }
 
@@ -104,6 +105,23 @@ func (s *server) rosterXLSX(w http.ResponseWriter, r *http.Request, p authz.Prin
 	h.Set("Content-Type", sheet.ContentType)
 	h.Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+".xlsx"))
 	h.Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func (s *server) rosterRepayCSV(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	name, err := s.a.Payments.RepaymentCSV(r.Context(), p, id, &buf)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+"-repay.csv"))
+	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(buf.Bytes())
 	return err
 }

@@ -309,8 +309,25 @@ func TestRosterPayments(t *testing.T) {
 			!strings.Contains(messages(err), "不能改为失败") {
 			t.Fatalf("paid turned failed: %v", err)
 		}
-		repaid := resultFile(t, bank.Bytes(), func(line int, rec []string) []string { return rec })
-		if res, err := w.svc.ImportBankResult(ctx, w.county, jan.ID, "补发.csv", repaid); err != nil || res.Paid != 5 {
+		var repay bytes.Buffer
+		if _, err := w.svc.RepaymentCSV(ctx, w.county, dec2.ID, &repay); !isCode(err, errs.Conflict) || repay.Len() != 0 {
+			t.Fatalf("re-payment file without failures: %v", err)
+		}
+		if _, err := w.svc.RepaymentCSV(ctx, w.admin, jan.ID, &repay); !isCode(err, errs.Forbidden) {
+			t.Fatalf("county admin exporting a re-payment file: %v", err)
+		}
+		rfile, err := w.svc.RepaymentCSV(ctx, w.county, jan.ID, &repay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rtext, _ := simplifiedchinese.GBK.NewDecoder().Bytes(repay.Bytes())
+		rlines := strings.Split(strings.TrimSuffix(string(rtext), "\r\n"), "\r\n")
+		if rfile != "平安县-2027-01-银行代发-重新发放.csv" || len(rlines) != 3 || !strings.HasPrefix(rlines[1], "2,") ||
+			rlines[2] != "合计,,,,1250.00,共1户" {
+			t.Fatalf("re-payment file %q:\n%s", rfile, rtext)
+		}
+		repaid := resultFile(t, repay.Bytes(), func(line int, rec []string) []string { return rec })
+		if res, err := w.svc.ImportBankResult(ctx, w.county, jan.ID, "补发回盘.csv", repaid); err != nil || res.Paid != 1 || res.Failed != 0 {
 			t.Fatalf("re-payment %+v, %v", res, err)
 		}
 		list, err := w.svc.Rosters(ctx, w.county, testenv.County, "")

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
 	"dibao/internal/errs"
+	"dibao/internal/money"
 	"dibao/internal/policy"
 	"dibao/internal/region"
 	"dibao/internal/roster"
@@ -162,6 +164,20 @@ func rosterRows(ctx context.Context, tx *store.Tx, r store.Roster) ([]roster.Row
 // roster.export; the file is produced completely and the audit committed
 // before anything reaches w.
 func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer) (string, error) {
+	return s.bankFile(ctx, p, rosterID, w, false)
+}
+
+// RepaymentCSV writes the bank file for re-paying the rows of an approved
+// roster that the bank failed to pay: the same format, only those rows,
+// each keeping its 序号 of the month's file so that the bank's result for
+// it is imported like any other (ImportBankResult). The accounts are read
+// anew, so a corrected account is used. Restricted and audited like
+// BankCSV; a roster without failed rows gives errs.Conflict.
+func (s *Service) RepaymentCSV(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer) (string, error) {
+	return s.bankFile(ctx, p, rosterID, w, true)
+}
+
+func (s *Service) bankFile(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer, failedOnly bool) (string, error) {
 	if !p.Has(authz.CountyApprover) || !p.Can(authz.SensitiveReveal) {
 		return "", forbidden("只有县级审批人可以导出银行代发文件")
 	}
@@ -196,8 +212,23 @@ func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64
 			return err
 		}
 		ids := make(map[int64]string, len(details))
-		for _, d := range details {
+		for i, d := range details {
 			ids[d.HouseholdID] = d.HeadIDMasked
+			rows[i].Seq = i + 1 // details and rows share their order
+		}
+		what := "银行代发文件"
+		if failedOnly {
+			what = "重新发放文件"
+			var keep []roster.Row
+			for i, d := range details {
+				if d.PayStatus == PayFailed && rows[i].HouseholdID == d.HouseholdID {
+					keep = append(keep, rows[i])
+				}
+			}
+			if len(keep) == 0 {
+				return errs.New(errs.Conflict, "status", "该发放名册没有发放失败的户，无需重新发放")
+			}
+			rows = keep
 		}
 		m := make(map[int64]roster.BankAccount, len(accts))
 		for id, a := range accts {
@@ -213,8 +244,15 @@ func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64
 			return err
 		}
 		file = BankFileName(names[r.County], r.Month)
+		var total money.Fen
+		for _, x := range rows {
+			total += x.Amount
+		}
+		if failedOnly {
+			file = strings.TrimSuffix(file, ".csv") + "-重新发放.csv"
+		}
 		return tx.Audit(ctx, store.Entry{Action: "roster.export", Object: rosterObj(r.ID),
-			Detail: fmt.Sprintf("导出%s %s银行代发文件（%s）：%d户，合计%s元", r.County, r.Month, f.Encoding, r.Rows, r.Total.Yuan())})
+			Detail: fmt.Sprintf("导出%s %s%s（%s）：%d户，合计%s元", r.County, r.Month, what, f.Encoding, len(rows), total.Yuan())})
 	})
 	if err != nil {
 		return "", err

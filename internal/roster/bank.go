@@ -67,7 +67,7 @@ func checkCell(s string) string {
 
 // WriteBankCSV writes rows as a bank payment file in format f (nil columns
 // = DefaultBankFormat): CRLF line ends, the header of f's columns, one line
-// per row in the order given (序号 1..n), and a totals row (合计 in the
+// per row in the order given (序号 1..n, or the rows' own Seq), and a totals row (合计 in the
 // first column, the sum in the amount column, 共N户 in the note column or
 // else the last free column). UTF-8 files start with a byte-order mark (so
 // that Excel shows the Chinese); GBK files carry none. Nothing is written
@@ -160,7 +160,7 @@ func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount, f Ban
 		for j, c := range f.Columns {
 			switch c {
 			case ColSeq:
-				rec[j] = strconv.Itoa(i + 1)
+				rec[j] = strconv.Itoa(seqOf(i, r))
 			case ColName:
 				rec[j] = a.Name
 			case ColBank:
@@ -197,6 +197,16 @@ func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount, f Ban
 		return errs.Wrap(err, "写入代发文件失败")
 	}
 	return nil
+}
+
+// seqOf is the 序号 of row i: its own Seq (a re-payment file keeps the
+// numbers of the month's file, so the bank's result matches the roster) or
+// its position.
+func seqOf(i int, r Row) int {
+	if r.Seq > 0 {
+		return r.Seq
+	}
+	return i + 1
 }
 
 // totalsRow is 合计 in the first column, the total in the amount column and

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ func (s *server) rosterRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /rosters/{id}/approve", s.auth(s.rosterApprove))
 	mux.Handle("GET /rosters/{id}/export.xlsx", s.auth(s.rosterExportXLSX))
 	mux.Handle("GET /rosters/{id}/bank.csv", s.auth(s.rosterExportBank))
+	mux.Handle("GET /rosters/{id}/repay.csv", s.auth(s.rosterExportRepay))
 	mux.Handle("POST /rosters/{id}/bank-result", s.auth(s.rosterBankResult))
 }
 
@@ -231,6 +233,7 @@ type rosterDetailPage struct {
 	UploadError bool
 	XLSXHref    string
 	BankHref    string
+	RepayHref   string
 	Diff        rosterDiffView
 	Rows        []rosterRowView
 	FailedRows  []rosterRowView
@@ -291,7 +294,8 @@ func (s *server) renderRoster(w http.ResponseWriter, r *http.Request, p authz.Pr
 		CanApprove: !approved && p.Has(authz.CountyApprover),
 		CanBank:    approved && p.Has(authz.CountyApprover) && p.Can(authz.SensitiveReveal),
 		CanUpload:  approved && p.Has(authz.CountyApprover),
-		XLSXHref:   fmt.Sprintf("/rosters/%d/export.xlsx", d.ID), BankHref: fmt.Sprintf("/rosters/%d/bank.csv", d.ID)}
+		XLSXHref:   fmt.Sprintf("/rosters/%d/export.xlsx", d.ID), BankHref: fmt.Sprintf("/rosters/%d/bank.csv", d.ID),
+		RepayHref: fmt.Sprintf("/rosters/%d/repay.csv", d.ID)}
 	pg.Pending = len(d.Rows) - pg.Paid - pg.Failed
 	if ferr != nil {
 		_, pg.Summary = fieldErrors(ferr)
@@ -443,12 +447,21 @@ func (s *server) rosterExportXLSX(w http.ResponseWriter, r *http.Request, p auth
 }
 
 func (s *server) rosterExportBank(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	return s.rosterBankFile(w, r, p, s.a.Payments.BankCSV)
+}
+
+func (s *server) rosterExportRepay(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	return s.rosterBankFile(w, r, p, s.a.Payments.RepaymentCSV)
+}
+
+func (s *server) rosterBankFile(w http.ResponseWriter, r *http.Request, p authz.Principal,
+	export func(context.Context, authz.Principal, int64, io.Writer) (string, error)) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	name, err := s.a.Payments.BankCSV(r.Context(), p, id, &buf)
+	name, err := export(r.Context(), p, id, &buf)
 	if err != nil {
 		if !rosterPageFailure(err) {
 			return err

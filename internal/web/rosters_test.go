@@ -249,8 +249,23 @@ func TestRosterPages(t *testing.T) {
 	if !strings.HasSuffix(res.Header.Get("Location"), "?imported=repeat#payments") {
 		t.Fatalf("repeat upload: %q", res.Header.Get("Location"))
 	}
-	if r = ap.get("/rosters"); !strings.Contains(r.body, `id="roster-2027-01"`) || !strings.Contains(r.body, `<span class="tag tag-red">1</span>`) {
-		t.Error("list lacks the month or its failed count")
+	// Re-payment: the failed row alone, with its original 序号.
+	if !strings.Contains(r.body, `href="`+page+`/repay.csv" id="export-repay"`) {
+		t.Fatal("no re-payment export for the failed row")
+	}
+	rp := ap.get(page + "/repay.csv")
+	if rp.StatusCode != http.StatusOK || !strings.Contains(rp.body, "\r\n3,62284800") || !strings.Contains(rp.body, "共1户") ||
+		!strings.Contains(rp.Header.Get("Content-Disposition"), url.PathEscape("平安县-2027-01-银行代发-重新发放.csv")) {
+		t.Fatalf("re-payment file: %d %q\n%s", rp.StatusCode, rp.Header.Get("Content-Disposition"), rp.body)
+	}
+	if res = ap.uploadFile(page+"/bank-result", "file", "补发回盘.csv", bankResult(t, rp.body, nil, nil)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("re-payment result: %d\n%s", res.StatusCode, res.body)
+	}
+	if r = ap.get(page); !strings.Contains(r.body, "已发放 52 户") || strings.Contains(r.body, `id="failed-table"`) {
+		t.Error("the re-paid row is still failed")
+	}
+	if r = ap.get("/rosters"); !strings.Contains(r.body, `id="roster-2027-01"`) || !strings.Contains(r.body, `<td class="num">52</td>`) {
+		t.Error("list lacks the month or its paid count")
 	}
 	// Outside the county office: no access.
 	if r = e.login("clerk").get(page); r.StatusCode != http.StatusForbidden {
