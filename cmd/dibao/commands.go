@@ -135,6 +135,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	if _, err := demo.LoadTraining(ctx, db, &training.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo training: %w", err)
 	}
+	if _, err := demo.LoadRosters(ctx, db, &recipients.Service{DB: db, Now: db.Now}); err != nil {
+		return fmt.Errorf("load demo rosters: %w", err)
+	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {
 		fmt.Fprintf(stdout, "  %-12s %s · %s\n", a.Username, a.RoleLabel, a.RegionName)

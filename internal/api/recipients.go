@@ -6,7 +6,10 @@ import (
 	"strconv"
 
 	"dibao/internal/authz"
+	"dibao/internal/errs"
+	"dibao/internal/mask"
 	"dibao/internal/money"
+	"dibao/internal/recipients"
 	"dibao/internal/region"
 	"dibao/internal/store"
 )
@@ -104,20 +107,44 @@ func (s *server) approveRoster(w http.ResponseWriter, r *http.Request, p authz.P
 	return nil
 }
 
+// getRoster returns a roster with its rows: head of household (masked
+// unless the caller may see it in full), members, amount and payment status;
+// ?pay_status=failed lists the rows still failed, for re-payment.
 func (s *server) getRoster(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	ro, rows, err := s.a.Payments.Rows(r.Context(), p, id)
+	st := r.URL.Query().Get("pay_status")
+	switch st {
+	case "", recipients.PayPending, recipients.PayPaid, recipients.PayFailed:
+	default:
+		return errs.Invalidf("pay_status", "发放状态只能为 pending、paid 或 failed")
+	}
+	d, err := s.a.Payments.Detail(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	out := rosterJSON(ro)
-	items := make([]map[string]any, len(rows))
-	for i, x := range rows {
-		items[i] = map[string]any{"household_id": x.HouseholdID, "region_code": x.Region, "month": x.Month,
-			"amount": x.Amount.String(), "note": x.Note}
+	out := rosterJSON(d.Roster)
+	out["paid"], out["failed"] = d.Paid(), d.Failed()
+	reveal := p.Can(authz.SensitiveReveal)
+	items := make([]map[string]any, 0, len(d.Rows))
+	for i, x := range d.Rows {
+		if st != "" && x.PayStatus != st {
+			continue
+		}
+		var paidAt any
+		if !x.PaidAt.IsZero() {
+			paidAt = x.PaidAt
+		}
+		name := x.HeadName
+		if !reveal {
+			name = mask.Name(name)
+		}
+		items = append(items, map[string]any{"seq": i + 1, "household_id": x.HouseholdID, "region_code": x.Region,
+			"month": d.Month, "head_name": name, "members": x.Members, "urban": urbanCode(x.Urban),
+			"amount": x.Amount.String(), "note": x.Note, "pay_status": x.PayStatus, "pay_note": x.PayNote,
+			"paid_at": paidAt})
 	}
 	out["items"] = items
 	writeJSON(w, http.StatusOK, out)
@@ -131,11 +158,12 @@ func (s *server) rosterBankCSV(w http.ResponseWriter, r *http.Request, p authz.P
 	}
 	// Built in memory first: an error must not leave half a file behind.
 	var buf bytes.Buffer
-	if err := s.a.Payments.BankCSV(r.Context(), p, id, &buf); err != nil {
+	name, err := s.a.Payments.BankCSV(r.Context(), p, id, &buf)
+	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", "attachment; filename=roster-"+strconv.FormatInt(id, 10)+".csv")
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+".csv"))
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(buf.Bytes())
 	return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dibao/internal/authz"
+	"dibao/internal/sheet"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
@@ -85,5 +86,64 @@ func TestRosterAPI(t *testing.T) {
 	}
 	if code, _ := call(t, srv, "POST", path+"/approve", clerk, nil); code != 403 {
 		t.Fatalf("a clerk approved a roster: %d", code)
+	}
+
+	// The list, the diff, the Excel export and the bank's result file.
+	code, body = call(t, srv, "GET", "/rosters?county="+string(testenv.County), approver, nil)
+	if code != 200 || !strings.Contains(string(body), `"month":"`+month+`"`) || !strings.Contains(string(body), `"paid":0`) {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", "/rosters?county=13019", approver, nil); code != 400 || decodeErr(t, body).Error.Field != "county" {
+		t.Fatalf("list with a bad county: %d %s", code, body)
+	}
+	code, body = call(t, srv, "GET", path+"/diff", approver, nil)
+	if code != 200 || !strings.Contains(string(body), `"added":1`) || !strings.Contains(string(body), `"previous":null`) ||
+		!strings.Contains(string(body), `"new_total":"650.00"`) {
+		t.Fatalf("diff: %d %s", code, body)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1"+path+"/rows.xlsx", nil)
+	req.Header.Set("Authorization", "Bearer "+approver)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sheet.Read(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 || len(rows) != 3 || rows[1][3] != "周大" ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), "; filename*=utf-8''%E5%B9%B3%E5%AE%89%E5%8E%BF-") {
+		t.Fatalf("xlsx: %d %v %v", res.StatusCode, rows, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\r\n")
+	result := func(amount string) string {
+		return lines[0] + ",处理结果,失败原因\r\n" + strings.Replace(lines[1], ",650.00,", ","+amount+",", 1) + ",成功,\r\n"
+	}
+	code, body = call(t, srv, "POST", path+"/bank-result", approver, result("651.00"))
+	if e := decodeErr(t, body); code != 400 || !strings.Contains(e.Error.Message, "金额 651.00 元与名册 650.00 元不符") {
+		t.Fatalf("mismatching result: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "POST", path+"/bank-result", clerk, result("650.00")); code != 403 {
+		t.Fatalf("a clerk imported a result: %d %s", code, body)
+	}
+	code, body = call(t, srv, "POST", path+"/bank-result", approver, result("650.00"))
+	if code != 200 || !strings.Contains(string(body), `"paid":1`) || !strings.Contains(string(body), `"repeated":false`) {
+		t.Fatalf("result: %d %s", code, body)
+	}
+	code, body = call(t, srv, "POST", path+"/bank-result", approver, result("650.00"))
+	if code != 200 || !strings.Contains(string(body), `"repeated":true`) {
+		t.Fatalf("repeated result: %d %s", code, body)
+	}
+	code, body = call(t, srv, "GET", path+"?pay_status=paid", approver, nil)
+	if code != 200 || !strings.Contains(string(body), `"head_name":"周大"`) || !strings.Contains(string(body), `"pay_status":"paid"`) ||
+		!strings.Contains(string(body), `"paid":1`) {
+		t.Fatalf("paid rows: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", path+"?pay_status=failed", approver, nil); code != 200 || !strings.Contains(string(body), `"items":[]`) {
+		t.Fatalf("failed rows: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", path+"/repay.csv", approver, nil); code != 409 || !strings.Contains(decodeErr(t, body).Error.Message, "没有发放失败") {
+		t.Fatalf("re-payment file without failures: %d %s", code, body)
+	}
+	if code, body = call(t, srv, "GET", path+"?pay_status=lost", approver, nil); code != 400 {
+		t.Fatalf("bad pay_status: %d %s", code, body)
 	}
 }

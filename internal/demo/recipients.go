@@ -29,13 +29,14 @@ type RecipientsResult struct {
 	Recipients    int
 }
 
-// LoadRecipients fills the recipient register of the demo county with the
-// households the benefit engine finds eligible today and that have no
-// application: each is an existing recipient (store.EnrollExisting) since a
-// month in the last three years, category A, B or C, with the engine's
-// result stored; those enrolled before this year had their amount raised
-// by 20 yuan in January by the yearly standard change, so the history and
-// the rosters of past months differ from today's. It runs once.
+// LoadRecipients fills the recipient register of the demo county, once:
+// every household the benefit engine finds eligible today that has no
+// application and is paid through a bank account becomes an existing
+// recipient (store.EnrollExisting) with the engine's result stored, since
+// seven months to three years ago, category A, B or C. So that the rosters
+// differ from month to month, the second and third joined two months ago,
+// the fourth and fifth last month, the sixth was stopped after two months
+// ago and the seventh raised by 60 yuan from last month.
 func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (RecipientsResult, error) {
 	if v, err := db.Meta(ctx, RecipientsMetaKey); err != nil || v != "" {
 		return RecipientsResult{AlreadyLoaded: v != ""}, err
@@ -88,8 +89,7 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			break
 		}
 	}
-	thisMonth := roster.MonthOf(today.Year(), today.Month())
-	january := roster.MonthOf(today.Year(), time.January).String()
+	this := roster.MonthOf(today.Year(), today.Month())
 	n := 0
 	p := authz.Principal{Username: "system:demo", Region: CountyCode}
 	err = db.InTx(ctx, p, func(tx *store.Tx) error {
@@ -101,6 +101,9 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			if err != nil {
 				return err
 			}
+			if h.BankName == "" || h.BankAccount == "" {
+				continue // paid in cash at the township: the demo keeps to bank payments
+			}
 			res := benefit.Compute(h, params, today)
 			if !res.Eligible || res.Amount <= 0 {
 				continue
@@ -109,7 +112,13 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			if err != nil {
 				return err
 			}
-			start := thisMonth.Add(-int(1 + r.ID*7%35))
+			start := this.Add(-int(7 + r.ID*7%29))
+			switch n {
+			case 1, 2:
+				start = this.Add(-2)
+			case 3, 4:
+				start = this.Add(-1)
+			}
 			serial, err := tx.NextSerial(ctx, "existing_case", CountyCode, start.Year())
 			if err != nil {
 				return err
@@ -121,10 +130,8 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			if _, err := tx.EnrollExisting(ctx, e); err != nil {
 				return err
 			}
-			if start.String() < january && res.Amount > 2000 {
-				if err := tx.AppendHistory(ctx, &store.HistoryEntry{HouseholdID: r.ID, Kind: "increase",
-					OldAmount: res.Amount - 2000, NewAmount: res.Amount, EffectiveMonth: january,
-					Reason: "低保标准提高，月保障金额相应增加" + money.Fen(2000).Yuan() + "元"}); err != nil {
+			if n == 5 || n == 6 {
+				if err := demoChange(ctx, tx, r.ID, n == 5, this); err != nil {
 					return err
 				}
 			}
@@ -137,4 +144,25 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			Detail: fmt.Sprintf("%d existing recipients", n)})
 	})
 	return RecipientsResult{Recipients: n}, err
+}
+
+// demoChange stops a demo recipient after two months ago, or raises it by
+// 60 yuan from last month, with the history entry.
+func demoChange(ctx context.Context, tx *store.Tx, id int64, stop bool, this roster.Month) error {
+	e, err := tx.RecipientForUpdate(ctx, region.ScopeOf(CountyCode), id)
+	if err != nil {
+		return err
+	}
+	h := store.HistoryEntry{HouseholdID: id, OldAmount: e.Amount}
+	if stop {
+		e.Status, e.EndMonth = "stopped", this.Add(-2).String()
+		h.Kind, h.EffectiveMonth, h.Reason = "stop", this.Add(-1).String(), "复核发现家庭收入超过标准，停发"
+	} else {
+		e.Amount += money.FromYuan(60)
+		h.Kind, h.NewAmount, h.EffectiveMonth, h.Reason = "increase", e.Amount, this.Add(-1).String(), "复核后家庭成员患病，增发"
+	}
+	if err := tx.UpdateRecipient(ctx, &e); err != nil {
+		return err
+	}
+	return tx.AppendHistory(ctx, &h)
 }

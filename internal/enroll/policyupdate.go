@@ -68,6 +68,8 @@ var affected = map[string][]string{
 	"single_person_enrollment": caseWork,
 	"rounding":                 {postReview, postApprove, postManage},
 	"min_payment":              {postReview, postApprove, postManage},
+	"bank_csv_columns":         {postApprove, postManage},
+	"bank_csv_encoding":        {postApprove, postManage},
 
 	// Dynamic management.
 	"review_months_stable":   {postInvestigate, postReview, postManage},

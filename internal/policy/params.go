@@ -3,6 +3,7 @@ package policy
 import (
 	"dibao/internal/money"
 	"dibao/internal/region"
+	"dibao/internal/roster"
 )
 
 // Parameter names; use these rather than string literals so a typo fails
@@ -41,7 +42,19 @@ const (
 	NearThresholdFactor    = "near_threshold_factor"
 	SinglePersonEnrollment = "single_person_enrollment"
 	CertificationGate      = "certification_gate"
+	BankCSVColumns         = "bank_csv_columns"
+	BankCSVEncoding        = "bank_csv_encoding"
 )
+
+// bankColumns are the known columns of the bank payment file (package
+// roster) with their header titles as labels.
+var bankColumns = func() []Choice {
+	var out []Choice
+	for _, c := range roster.BankColumns() {
+		out = append(out, Choice{Code: c.Key, Label: c.Title})
+	}
+	return out
+}()
 
 // Values of the Enum parameters.
 const (
@@ -117,6 +130,12 @@ var defs = []Def{
 		Unit: "元/户·月", Source: SourceLocal, Basis: "地方规定；0表示不设下限", Levels: countyOnly},
 	{Name: NearThresholdFactor, Label: "低保边缘家庭收入倍数", Group: GroupBenefit, Kind: Decimal, Scale: 2, Min: 100, Max: 300,
 		Default: "1.50", Unit: "倍", Source: SourceNational, Basis: "国家规定一般为低保标准的1.5倍", Levels: countyOnly},
+	{Name: BankCSVColumns, Label: "银行代发文件列", Group: GroupBenefit, Kind: List,
+		Default: "seq,name,bank,account,amount,month,note", Choices: bankColumns, Source: SourceLocal,
+		Basis: "与代发银行约定；按顺序列出，须含序号、银行账号、金额", Levels: countyOnly},
+	{Name: BankCSVEncoding, Label: "银行代发文件编码", Group: GroupBenefit, Kind: Enum, Default: roster.UTF8,
+		Choices: []Choice{{roster.UTF8, "UTF-8（带BOM）"}, {roster.GBK, "GBK"}}, Source: SourceLocal,
+		Basis: "与代发银行约定", Levels: countyOnly},
 	{Name: SinglePersonEnrollment, Label: "低保边缘家庭重残重病人员单人保", Group: GroupBenefit, Kind: Bool, Default: "true",
 		Source: SourceNational, Basis: "2021年国家办法", Levels: countyOnly},
 

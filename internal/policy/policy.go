@@ -11,6 +11,7 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"dibao/internal/region"
 )
@@ -25,6 +26,7 @@ const (
 	Money                   // amount in fen, Min/Max in fen
 	Enum                    // one of Choices
 	Bool                    // true/false
+	List                    // ordered comma list of distinct Choices codes
 )
 
 // String names the kind for logs and tests.
@@ -40,6 +42,8 @@ func (k Kind) String() string {
 		return "enum"
 	case Bool:
 		return "bool"
+	case List:
+		return "list"
 	}
 	return "kind(invalid)"
 }
@@ -101,7 +105,7 @@ type Def struct {
 	Min     int64          // Int: lowest; Decimal: lowest scaled; Money: lowest fen
 	Max     int64          // Int: highest; Decimal: highest scaled; Money: highest fen
 	Scale   int            // Decimal: places after the point
-	Choices []Choice       // Enum: allowed values in display order
+	Choices []Choice       // Enum, List: allowed values in display order
 	Default string         // canonical built-in value
 	Unit    string         // "工作日", "元/人·月", "小时", "分", "月" …
 	Source  Source         // where the default comes from
@@ -134,6 +138,13 @@ func (d Def) Format(v Value) string {
 			return "是"
 		}
 		return "否"
+	case List:
+		codes := v.List()
+		ls := make([]string, len(codes))
+		for i, c := range codes {
+			ls[i] = d.ChoiceLabel(c)
+		}
+		return strings.Join(ls, "、")
 	}
 	if d.Unit == "" {
 		return v.String()

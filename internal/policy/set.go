@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"dibao/internal/errs"
 	"dibao/internal/money"
 	"dibao/internal/region"
+	"dibao/internal/roster"
 )
 
 // DefaultVersion is the version of a value that no region has set.
@@ -213,6 +215,14 @@ func (s Set) Rate(name string) Rate {
 // Enum is an Enum parameter's code.
 func (s Set) Enum(name string) string { return s.get(name, Enum).code }
 
+// List is a List parameter's codes in order.
+func (s Set) List(name string) []string { return s.get(name, List).List() }
+
+// BankFormat is the layout of the county's bank payment file.
+func (s Set) BankFormat() roster.BankFormat {
+	return roster.BankFormat{Columns: s.List(BankCSVColumns), Encoding: s.Enum(BankCSVEncoding)}
+}
+
 // Bool is a Bool parameter.
 func (s Set) Bool(name string) bool { return s.get(name, Bool).n == 1 }
 
@@ -288,6 +298,10 @@ func (s Set) Check() error {
 			return errs.Invalidf("value", "「%s」（%d%s）不能大于「%s」（%d%s）", lo.Label, s.Int(p.lo), lo.unit(),
 				hi.Label, s.Int(p.hi), hi.unit())
 		}
+	}
+	if cols := s.List(BankCSVColumns); !slices.Contains(cols, roster.ColSeq) || !slices.Contains(cols, roster.ColAccount) ||
+		!slices.Contains(cols, roster.ColAmount) {
+		return errs.Invalidf("value", "「%s」须包含序号、银行账号和金额（银行回盘文件按这三项核对）", registry[BankCSVColumns].Label)
 	}
 	if mp, lo := s.Money(MinPayment), min(s.Money(StandardUrban), s.Money(StandardRural)); mp > lo {
 		return errs.Invalidf("value", "「%s」（%s 元）不能高于低保标准（%s 元）", registry[MinPayment].Label, mp, lo)

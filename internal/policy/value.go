@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,12 +33,20 @@ func (v Value) String() string {
 		return formatScaled(v.n, v.scale)
 	case Money:
 		return money.Fen(v.n).String()
-	case Enum:
+	case Enum, List:
 		return v.code
 	case Bool:
 		return strconv.FormatBool(v.n == 1)
 	}
 	return ""
+}
+
+// List is a List value's codes in order (nil for other kinds).
+func (v Value) List() []string {
+	if v.kind != List || v.code == "" {
+		return nil
+	}
+	return strings.Split(v.code, ",")
 }
 
 // Rate is an exact decimal fraction Num/Den with Den a power of ten
@@ -122,8 +131,48 @@ func (d *Def) parse(raw string, checkRange bool) (Value, error) {
 			return Value{kind: Bool, n: 0}, nil
 		}
 		return Value{}, errs.Invalidf("value", "「%s」只能为“是”或“否”", d.Label)
+	case List:
+		return d.parseList(s)
 	}
 	return Value{}, errs.Invalidf("value", "「%s」的类型未定义", d.Label)
+}
+
+// parseList reads an ordered list of choices separated by commas (either
+// width), 、 or spaces, each a code or its Chinese label; every item must be
+// known and appear once.
+func (d *Def) parseList(s string) (Value, error) {
+	items := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' || r == ' ' || r == '\t'
+	})
+	var codes []string
+	var l errs.List
+	for _, it := range items {
+		code := ""
+		for _, c := range d.Choices {
+			if strings.EqualFold(it, c.Code) || it == c.Label {
+				code = c.Code
+			}
+		}
+		switch {
+		case code == "":
+			opts := make([]string, len(d.Choices))
+			for i, c := range d.Choices {
+				opts[i] = fmt.Sprintf("%s（%s）", c.Label, c.Code)
+			}
+			l.Add("value", "「%s」中的“%s”不是可选项，可选：%s", d.Label, it, strings.Join(opts, "、"))
+		case slices.Contains(codes, code):
+			l.Add("value", "「%s」中的“%s”重复出现", d.Label, it)
+		default:
+			codes = append(codes, code)
+		}
+	}
+	if err := l.Err(); err != nil {
+		return Value{}, err
+	}
+	if len(codes) == 0 {
+		return Value{}, errs.Invalidf("value", "请填写「%s」", d.Label)
+	}
+	return Value{kind: List, code: strings.Join(codes, ",")}, nil
 }
 
 // unit is the unit with a leading space, or "".

@@ -44,6 +44,12 @@ func TestRegistry(t *testing.T) {
 					t.Errorf("default %q is not a choice", d.Default)
 				}
 			case Bool:
+			case List:
+				for _, c := range strings.Split(d.Default, ",") {
+					if d.ChoiceLabel(c) == "" {
+						t.Errorf("default item %q is not a choice", c)
+					}
+				}
 			default:
 				t.Errorf("kind %v", d.Kind)
 			}

@@ -283,13 +283,13 @@ func TestReviewDecreaseAndRoster(t *testing.T) {
 
 		// The bank file of the approved month.
 		var buf bytes.Buffer
-		if err := w.svc.BankCSV(ctx, w.admin, jan2.ID, &buf); !isCode(err, errs.Forbidden) || buf.Len() != 0 {
+		if _, err := w.svc.BankCSV(ctx, w.admin, jan2.ID, &buf); !isCode(err, errs.Forbidden) || buf.Len() != 0 {
 			t.Fatalf("county admin exporting: %v", err)
 		}
-		if err := w.svc.BankCSV(ctx, w.county, dec.ID, &buf); !isCode(err, errs.Conflict) {
+		if _, err := w.svc.BankCSV(ctx, w.county, dec.ID, &buf); !isCode(err, errs.Conflict) {
 			t.Fatalf("exporting a draft: %v, want conflict", err)
 		}
-		if err := w.svc.BankCSV(ctx, w.county, jan2.ID, &buf); err != nil {
+		if _, err := w.svc.BankCSV(ctx, w.county, jan2.ID, &buf); err != nil {
 			t.Fatal(err)
 		}
 		csv := buf.String()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
 	"dibao/internal/errs"
+	"dibao/internal/money"
 	"dibao/internal/policy"
 	"dibao/internal/region"
 	"dibao/internal/roster"
@@ -132,7 +134,7 @@ func (s *Service) Rows(ctx context.Context, p authz.Principal, rosterID int64) (
 	var rows []roster.Row
 	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.RosterByID(ctx, p.Scope(), rosterID); err != nil {
+		if r, err = tx.RosterRead(ctx, p.Scope(), rosterID); err != nil {
 			return err
 		}
 		rows, err = rosterRows(ctx, tx, r)
@@ -154,22 +156,48 @@ func rosterRows(ctx context.Context, tx *store.Tx, r store.Roster) ([]roster.Row
 }
 
 // BankCSV writes the bank payment file of an approved roster to w
-// (roster.WriteBankCSV) with the accounts decrypted from the households.
-// The export reveals every account number, so it is restricted to county
-// approvers and audited as roster.export; the file is produced completely
-// and the audit committed before anything reaches w.
-func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer) error {
+// (roster.WriteBankCSV in the county's format: the columns and encoding of
+// the policy parameters bank_csv_columns and bank_csv_encoding in force on
+// the first day of the month) with the accounts decrypted from the
+// households, and returns the file name. The export reveals every account
+// number, so it is restricted to county approvers and audited as
+// roster.export; the file is produced completely and the audit committed
+// before anything reaches w.
+func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer) (string, error) {
+	return s.bankFile(ctx, p, rosterID, w, false)
+}
+
+// RepaymentCSV writes the bank file for re-paying the rows of an approved
+// roster that the bank failed to pay: the same format, only those rows,
+// each keeping its 序号 of the month's file so that the bank's result for
+// it is imported like any other (ImportBankResult). The accounts are read
+// anew, so a corrected account is used. Restricted and audited like
+// BankCSV; a roster without failed rows gives errs.Conflict.
+func (s *Service) RepaymentCSV(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer) (string, error) {
+	return s.bankFile(ctx, p, rosterID, w, true)
+}
+
+func (s *Service) bankFile(ctx context.Context, p authz.Principal, rosterID int64, w io.Writer, failedOnly bool) (string, error) {
 	if !p.Has(authz.CountyApprover) || !p.Can(authz.SensitiveReveal) {
-		return forbidden("只有县级审批人可以导出银行代发文件")
+		return "", forbidden("只有县级审批人可以导出银行代发文件")
+	}
+	names, err := s.DB.RegionNames(ctx)
+	if err != nil {
+		return "", err
 	}
 	var buf bytes.Buffer
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	var file string
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		r, err := tx.RosterByID(ctx, p.Scope(), rosterID)
 		if err != nil {
 			return err
 		}
 		if r.Status != "approved" {
 			return errs.New(errs.Conflict, "status", "发放名册审批后方可导出银行代发文件")
+		}
+		f, err := s.bankFormat(ctx, r)
+		if err != nil {
+			return err
 		}
 		rows, err := rosterRows(ctx, tx, r)
 		if err != nil {
@@ -179,21 +207,58 @@ func (s *Service) BankCSV(ctx context.Context, p authz.Principal, rosterID int64
 		if err != nil {
 			return err
 		}
-		m := make(map[int64]roster.BankAccount, len(accts))
-		for id, a := range accts {
-			m[id] = roster.BankAccount{Name: a.Name, Bank: a.Bank, Account: a.Account}
-		}
-		if err := roster.WriteBankCSV(&buf, rows, m); err != nil {
+		details, err := tx.RosterDetails(ctx, r.ID)
+		if err != nil {
 			return err
 		}
+		ids := make(map[int64]string, len(details))
+		for i, d := range details {
+			ids[d.HouseholdID] = d.HeadIDMasked
+			rows[i].Seq = i + 1 // details and rows share their order
+		}
+		what := "银行代发文件"
+		if failedOnly {
+			what = "重新发放文件"
+			var keep []roster.Row
+			for i, d := range details {
+				if d.PayStatus == PayFailed && rows[i].HouseholdID == d.HouseholdID {
+					keep = append(keep, rows[i])
+				}
+			}
+			if len(keep) == 0 {
+				return errs.New(errs.Conflict, "status", "该发放名册没有发放失败的户，无需重新发放")
+			}
+			rows = keep
+		}
+		m := make(map[int64]roster.BankAccount, len(accts))
+		for id, a := range accts {
+			m[id] = roster.BankAccount{Name: a.Name, Bank: a.Bank, Account: a.Account, IDMasked: ids[id]}
+		}
+		for _, x := range rows {
+			if a, ok := m[x.HouseholdID]; ok {
+				a.Region = names[x.Region]
+				m[x.HouseholdID] = a
+			}
+		}
+		if err := roster.WriteBankCSV(&buf, rows, m, f); err != nil {
+			return err
+		}
+		file = BankFileName(names[r.County], r.Month)
+		var total money.Fen
+		for _, x := range rows {
+			total += x.Amount
+		}
+		if failedOnly {
+			file = strings.TrimSuffix(file, ".csv") + "-重新发放.csv"
+		}
 		return tx.Audit(ctx, store.Entry{Action: "roster.export", Object: rosterObj(r.ID),
-			Detail: fmt.Sprintf("导出%s %s银行代发文件：%d户，合计%s元", r.County, r.Month, r.Rows, r.Total.Yuan())})
+			Detail: fmt.Sprintf("导出%s %s%s（%s）：%d户，合计%s元", r.County, r.Month, what, f.Encoding, len(rows), total.Yuan())})
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = w.Write(buf.Bytes())
-	return err
+	return file, err
 }
 
 // firstDay is the first day of month m (Asia/Shanghai).

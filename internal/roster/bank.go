@@ -1,7 +1,6 @@
 package roster
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -27,11 +26,14 @@ const TotalLabel = "合计"
 
 const bom = "\uFEFF"
 
-// BankAccount is where a household's benefit is paid.
+// BankAccount is where a household's benefit is paid, with what the
+// optional columns of the file show.
 type BankAccount struct {
-	Name    string // account holder (户主姓名)
-	Bank    string // 开户银行
-	Account string // account number
+	Name     string // account holder (户主姓名)
+	Bank     string // 开户银行
+	Account  string // account number
+	Region   string // 村（社区） name, for the region column
+	IDMasked string // masked ID number of the head, for the id_masked column
 }
 
 // BankRow is one payment line of a bank file as read back.
@@ -63,15 +65,24 @@ func checkCell(s string) string {
 	return ""
 }
 
-// WriteBankCSV writes rows as a bank payment file: UTF-8 with a byte-order
-// mark (so that Excel shows the Chinese), CRLF line ends, the header
-// 序号,户主姓名,开户银行,银行账号,金额(元),月份,备注, one line per row in the order
-// given, and a totals row (合计, sum, 共N户). Nothing is written unless every
-// row is payable: each household needs a complete account, a positive
-// amount, a valid month, cells free of control characters and formula
-// prefixes, and no household may appear twice for a month; all problems are
-// reported at once as an errs.List naming the household ids.
-func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount) error {
+// WriteBankCSV writes rows as a bank payment file in format f (nil columns
+// = DefaultBankFormat): CRLF line ends, the header of f's columns, one line
+// per row in the order given (序号 1..n, or the rows' own Seq), and a totals row (合计 in the
+// first column, the sum in the amount column, 共N户 in the note column or
+// else the last free column). UTF-8 files start with a byte-order mark (so
+// that Excel shows the Chinese); GBK files carry none. Nothing is written
+// unless every row is payable: each household needs a complete account, a
+// positive amount, a valid month, cells free of control characters and
+// formula prefixes and, in GBK, text GBK can hold; no household may appear
+// twice for a month. All problems are reported at once as an errs.List
+// naming the household ids (and the head's name where the name is at fault).
+func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount, f BankFormat) error {
+	if f.Columns == nil && f.Encoding == "" {
+		f = DefaultBankFormat()
+	}
+	if err := f.Check(); err != nil {
+		return err
+	}
 	var l errs.List
 	type key struct {
 		id    int64
@@ -89,9 +100,24 @@ func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount) error
 		case strings.TrimSpace(a.Name) == "" || strings.TrimSpace(a.Bank) == "" || strings.TrimSpace(a.Account) == "":
 			l.Add("account", "%s：银行账户信息不完整（户名、开户银行、账号均须填写）", where)
 		}
-		for _, c := range [...]struct{ label, v string }{{"户名", a.Name}, {"开户银行", a.Bank}, {"银行账号", a.Account}, {"备注", r.Note}} {
+		for _, c := range [...]struct{ col, label, v string }{{ColName, "户名", a.Name}, {ColBank, "开户银行", a.Bank},
+			{ColAccount, "银行账号", a.Account}, {ColNote, "备注", r.Note}, {ColRegion, "村（社区）", a.Region},
+			{ColIDMasked, "身份证号", a.IDMasked}} {
+			if f.index(c.col) < 0 && c.col != ColName && c.col != ColBank && c.col != ColAccount {
+				continue
+			}
 			if msg := checkCell(c.v); msg != "" {
 				l.Add("account", "%s：%s%s", where, c.label, msg)
+				continue
+			}
+			if f.Encoding == GBK && f.index(c.col) >= 0 {
+				if bad, ok := gbkOK(c.v); !ok {
+					who := where
+					if c.col == ColName {
+						who = fmt.Sprintf("第%d行（户 %d，户主 %s）", i+1, r.HouseholdID, a.Name)
+					}
+					l.Add("encoding", "%s：%s中的“%s”无法用GBK编码，请改用UTF-8编码导出或在家庭档案中更正后重新生成", who, c.label, bad)
+				}
 			}
 		}
 		switch {
@@ -121,26 +147,88 @@ func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount) error
 	if err := l.Err(); err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	if _, err := bw.WriteString(bom); err != nil {
-		return errs.Wrap(err, "写入代发文件失败")
+	var buf bytes.Buffer
+	if f.Encoding == UTF8 {
+		buf.WriteString(bom)
 	}
-	cw := csv.NewWriter(bw)
+	cw := csv.NewWriter(&buf)
 	cw.UseCRLF = true
-	_ = cw.Write(bankHeader[:])
+	_ = cw.Write(f.Header())
 	for i, r := range rows {
 		a := accounts[r.HouseholdID]
-		_ = cw.Write([]string{strconv.Itoa(i + 1), a.Name, a.Bank, a.Account, r.Amount.String(), r.Month, r.Note})
+		rec := make([]string, len(f.Columns))
+		for j, c := range f.Columns {
+			switch c {
+			case ColSeq:
+				rec[j] = strconv.Itoa(seqOf(i, r))
+			case ColName:
+				rec[j] = a.Name
+			case ColBank:
+				rec[j] = a.Bank
+			case ColAccount:
+				rec[j] = a.Account
+			case ColAmount:
+				rec[j] = r.Amount.String()
+			case ColMonth:
+				rec[j] = r.Month
+			case ColNote:
+				rec[j] = r.Note
+			case ColRegion:
+				rec[j] = a.Region
+			case ColIDMasked:
+				rec[j] = a.IDMasked
+			}
+		}
+		_ = cw.Write(rec)
 	}
-	_ = cw.Write([]string{TotalLabel, "", "", "", total.String(), "", totalNote(len(rows))})
+	_ = cw.Write(f.totalsRow(total, len(rows)))
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return errs.Wrap(err, "写入代发文件失败")
 	}
-	if err := bw.Flush(); err != nil {
+	out := buf.Bytes()
+	if f.Encoding == GBK {
+		var err error
+		if out, err = encodeGBK(out); err != nil {
+			return err
+		}
+	}
+	if _, err := w.Write(out); err != nil {
 		return errs.Wrap(err, "写入代发文件失败")
 	}
 	return nil
+}
+
+// seqOf is the 序号 of row i: its own Seq (a re-payment file keeps the
+// numbers of the month's file, so the bank's result matches the roster) or
+// its position.
+func seqOf(i int, r Row) int {
+	if r.Seq > 0 {
+		return r.Seq
+	}
+	return i + 1
+}
+
+// totalsRow is 合计 in the first column, the total in the amount column and
+// 共N户 in the note column, or else in the last column that is neither.
+func (f BankFormat) totalsRow(total money.Fen, n int) []string {
+	rec := make([]string, len(f.Columns))
+	rec[0] = TotalLabel
+	amt := f.index(ColAmount)
+	rec[amt] = total.String()
+	note := f.index(ColNote)
+	if note < 0 {
+		for j := len(rec) - 1; j > 0; j-- {
+			if j != amt {
+				note = j
+				break
+			}
+		}
+	}
+	if note > 0 {
+		rec[note] = totalNote(n)
+	}
+	return rec
 }
 
 func totalNote(n int) string { return fmt.Sprintf("共%d户", n) }

@@ -160,6 +160,7 @@ type Row struct {
 	Month       string // "2026-12"
 	Amount      money.Fen
 	Note        string // e.g. "渐退第2/6月（按5/6发放）"
+	Seq         int    // bank file: the row's 序号 in the month's payment file; 0 = its position
 }
 
 func compareRows(a, b Row) int {

@@ -272,7 +272,7 @@ func bankFixture() ([]Row, map[int64]BankAccount) {
 func TestWriteBankCSV(t *testing.T) {
 	rows, acc := bankFixture()
 	var buf bytes.Buffer
-	if err := WriteBankCSV(&buf, rows, acc); err != nil {
+	if err := WriteBankCSV(&buf, rows, acc, DefaultBankFormat()); err != nil {
 		t.Fatal(err)
 	}
 	want := "\uFEFF序号,户主姓名,开户银行,银行账号,金额(元),月份,备注\r\n" +
@@ -301,7 +301,7 @@ func TestWriteBankCSV(t *testing.T) {
 
 func TestWriteBankCSVEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteBankCSV(&buf, nil, nil); err != nil {
+	if err := WriteBankCSV(&buf, nil, nil, DefaultBankFormat()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadBankCSV(&buf)
@@ -329,7 +329,7 @@ func TestWriteBankCSVRefuses(t *testing.T) {
 	acc[25] = BankAccount{Name: "a", Bank: "b", Account: "25"}
 	acc[26] = acc[11]
 	var buf bytes.Buffer
-	err := WriteBankCSV(&buf, rows, acc)
+	err := WriteBankCSV(&buf, rows, acc, DefaultBankFormat())
 	if buf.Len() != 0 {
 		t.Errorf("wrote %d bytes despite errors", buf.Len())
 	}
@@ -377,7 +377,7 @@ func TestReadBankCSVErrors(t *testing.T) {
 func FuzzReadBankCSV(f *testing.F) {
 	rows, acc := bankFixture()
 	var buf bytes.Buffer
-	if err := WriteBankCSV(&buf, rows, acc); err != nil {
+	if err := WriteBankCSV(&buf, rows, acc, DefaultBankFormat()); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
@@ -396,7 +396,7 @@ func FuzzReadBankCSV(f *testing.F) {
 			acc[id] = BankAccount{Name: g.Name, Bank: g.Bank, Account: g.Account}
 		}
 		var out bytes.Buffer
-		if err := WriteBankCSV(&out, rs, acc); err != nil {
+		if err := WriteBankCSV(&out, rs, acc, DefaultBankFormat()); err != nil {
 			t.Fatalf("accepted file cannot be written back: %v", err)
 		}
 		again, err := ReadBankCSV(&out)

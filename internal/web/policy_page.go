@@ -155,6 +155,12 @@ func rangeLabel(d policy.Def) string {
 			ls[i] = c.Label
 		}
 		return "可选：" + strings.Join(ls, "、")
+	case policy.List:
+		ls := make([]string, len(d.Choices))
+		for i, c := range d.Choices {
+			ls[i] = c.Code + "=" + c.Label
+		}
+		return "按顺序填写，以逗号分隔：" + strings.Join(ls, "、")
 	case policy.Bool:
 		return "是 / 否"
 	}
@@ -302,7 +308,7 @@ type policyDetailPage struct {
 	Group        string
 	Basis        string
 	Source       string
-	Kind         string // "select" or "text"
+	Kind         string // "select", "list" (a comma list) or "text"
 	Range        string
 	Unit         string
 	Levels       string
@@ -401,6 +407,8 @@ func (s *server) renderPolicyDetail(w http.ResponseWriter, r *http.Request, p au
 		for _, c := range d.Choices {
 			pg.Options = append(pg.Options, policyOption{Code: c.Code, Label: c.Label, Selected: c.Code == f.Value})
 		}
+	case policy.List:
+		pg.Kind = "list"
 	case policy.Bool:
 		pg.Kind = "select"
 		pg.Options = []policyOption{{Code: "true", Label: "是", Selected: f.Value == "true"},

@@ -12,6 +12,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/household"
+	"dibao/internal/roster"
 	"dibao/internal/testenv"
 	"dibao/internal/training"
 )
@@ -48,6 +49,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 
 	ta := authz.Principal{UserID: 8, Username: "tadmin", Roles: []authz.Role{authz.TrainingAdmin}, Region: county}
 	cp, ap, wp := caseFixtures(t)
+	ca := authz.Principal{UserID: 9, Username: "capprover", Roles: []authz.Role{authz.CountyApprover}, Region: county}
 	cases := []struct {
 		name  string
 		p     authz.Principal
@@ -222,6 +224,26 @@ func TestEveryTemplateRenders(t *testing.T) {
 			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
 		{"ledger_index", ledgerAdmin, ledgerIndexFixture(), []string{`id="ledger-error"`, "不是台账模板的表头", `id="ledger-batch-4"`}},
 		{"ledger_batch", ledgerAdmin, ledgerBatchFixture(), []string{`确认导入有效记录（1条）`, `data-row="3"`, "户*1", "李家庄村"}},
+		// Rosters (issue 4 item 6).
+		{"roster_list", ca, rosterListPage{Counties: []regionOption{{Code: string(county), Label: "平安县", Selected: true}},
+			County: string(county), CountyName: "平安县", Month: "2027-01", Err: map[string]string{"month": roster.MsgMonth},
+			Summary: []string{roster.MsgMonth}, Months: []rosterMonthRow{{ID: 3, Month: "2026-12", Status: "已审批锁定", Tone: "green",
+				Households: 12, Total: "9,600.00", Paid: 10, Failed: 2, Href: "/rosters/3", Approved: true}}},
+			[]string{`id="build-roster"`, `name="county"`, `name="month"`, `value="2027-01"`, `id="roster-2026-12"`, "已审批锁定",
+				`<span class="tag tag-red">2</span>`, roster.MsgMonth}},
+		{"roster_detail", ca, rosterDetailPage{ID: 3, CountyName: "平安县", Month: "2027-01", Status: "草稿", Tone: "amber",
+			Households: 2, Members: 3, Total: "1,700.00", CanApprove: true, XLSXHref: "/rosters/3/export.xlsx",
+			BankHref: "/rosters/3/bank.csv", Summary: []string{"第3行（序号 2）：金额 900.00 元与名册 800.00 元不符"}, UploadError: true,
+			Diff: rosterDiffView{HasPrev: true, PrevMonth: "2026-12", PrevHref: "/rosters/2", AddedN: 1, RemovedN: 1, ChangedN: 1,
+				Added:   []rosterChangeView{{Head: "张*", Village: "东湖镇 / 李家庄村", New: "900.00"}},
+				Removed: []rosterChangeView{{Head: "李*", Village: "南河镇 / 王家村", Old: "700.00"}},
+				Changed: []rosterChangeView{{Head: "王*", Village: "东湖镇 / 李家庄村", Kind: "减少", Old: "1,000.00", New: "800.00", Delta: "−200.00"}}},
+			Rows: []rosterRowView{{Seq: 1, Township: "东湖镇", Village: "李家庄村", Head: "张*", Members: 1, Urban: "农村", Amount: "900.00",
+				Status: "待审批", Tone: "grey"}},
+			FailedRows: []rosterRowView{{Seq: 2, Head: "王*", Amount: "800.00", Reason: "账户已销户"}},
+			Page:       1, Pages: 2, Links: []pageLink{{Label: "1", Current: true}, {Label: "2", Href: "/rosters/3?page=2#rows"}}, Next: "/rosters/3?page=2#rows"},
+			[]string{`id="approve-roster"`, `href="/rosters/3/export.xlsx" id="export-xlsx"`, "银行回盘文件未导入", "−200.00", `id="diff-removed-table"`,
+				"账户已销户", `id="row-1"`, "第 1 / 2 页"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {

@@ -462,6 +462,8 @@ func navKey(href string) string {
 		return "users"
 	case strings.HasPrefix(href, "/policy"):
 		return "policy"
+	case strings.HasPrefix(href, "/rosters"):
+		return "rosters"
 	case strings.HasPrefix(href, "/learning"):
 		return "learning"
 	case strings.HasPrefix(href, "/training/my"):
