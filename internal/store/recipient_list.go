@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"dibao/internal/region"
+)
+
+// The register list's filtering, counting and paging (issue 4): the
+// condition is built once, so the page, its count and the export of the
+// same filter always agree.
+
+// registerWhere builds the WHERE clause of a register query: the scope
+// intersected with f.Region, then f's other conditions.
+func registerWhere(scope region.Scope, f RegisterFilter) (string, []any) {
+	lo, hi := scope.Lo, scope.Hi
+	if f.Region != "" {
+		rs := region.ScopeOf(f.Region) // an invalid code gives the empty scope: nothing matches
+		lo, hi = max(lo, rs.Lo), min(hi, rs.Hi)
+	}
+	where := " WHERE r.region_code >= ? AND r.region_code < ?"
+	args := []any{string(lo), string(hi)}
+	switch f.Status {
+	case "":
+		where += " AND r.status = 'active'"
+	case "all":
+	default:
+		where += " AND r.status = ?"
+		args = append(args, f.Status)
+	}
+	if f.Category != "" {
+		where += " AND r.category = ?"
+		args = append(args, f.Category)
+	}
+	switch f.Urban {
+	case "urban":
+		where += " AND h.urban = 1"
+	case "rural":
+		where += " AND h.urban = 0"
+	}
+	if f.MinAmount > 0 {
+		where += " AND r.amount_fen >= ?"
+		args = append(args, int64(f.MinAmount))
+	}
+	if f.MaxAmount > 0 {
+		where += " AND r.amount_fen <= ?"
+		args = append(args, int64(f.MaxAmount))
+	}
+	if f.ReviewDueBy != "" {
+		where += " AND EXISTS (SELECT 1 FROM review_tasks t WHERE t.household_id = r.household_id AND t.status <> 'decided' AND t.due <= ?)"
+		args = append(args, f.ReviewDueBy)
+	}
+	return where, args
+}
+
+// registerLimit is the LIMIT/OFFSET clause of a page (empty for every row).
+func registerLimit(f RegisterFilter, args *[]any) string {
+	if f.Limit <= 0 {
+		return ""
+	}
+	*args = append(*args, f.Limit, max(f.Offset, 0))
+	return " LIMIT ? OFFSET ?"
+}
+
+// RegisterCount counts the recipients within scope matching f (its Limit
+// and Offset are ignored).
+func (db *DB) RegisterCount(ctx context.Context, scope region.Scope, f RegisterFilter) (int, error) {
+	where, args := registerWhere(scope, f)
+	var n int
+	err := db.r.QueryRowContext(ctx, db.rebind("SELECT COUNT(*) FROM recipients r JOIN households h ON h.id = r.household_id"+where),
+		args...).Scan(&n)
+	return n, mapErr(err, "读取保障对象失败")
+}
+
+// RegisterEach calls fn for every recipient within scope matching f, in
+// list order, without holding them all in memory (exports).
+func (db *DB) RegisterEach(ctx context.Context, scope region.Scope, f RegisterFilter, fn func(RegisterEntry) error) error {
+	where, args := registerWhere(scope, f)
+	rows, err := db.r.QueryContext(ctx, db.rebind("SELECT "+registerCols+registerFrom+where+
+		" ORDER BY r.region_code, r.household_id"+registerLimit(f, &args)), args...)
+	if err != nil {
+		return mapErr(err, "读取保障对象失败")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanRegister(rows)
+		if err != nil {
+			return mapErr(err, "读取保障对象失败")
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err(), "读取保障对象失败")
+}
+
+// RegisterEntry reads one recipient, whatever its status, if its household
+// is within scope.
+func (db *DB) RegisterEntry(ctx context.Context, scope region.Scope, householdID int64) (RegisterEntry, error) {
+	e, err := scanRegister(db.r.QueryRowContext(ctx, db.rebind("SELECT "+registerCols+registerFrom+" WHERE r.household_id = ?"),
+		householdID))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !scope.Contains(e.Region)) {
+		return RegisterEntry{}, notFoundRecipient()
+	}
+	return e, mapErr(err, "读取保障对象失败")
+}
