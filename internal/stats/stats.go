@@ -203,8 +203,8 @@ func (s *Service) County(ctx context.Context, p authz.Principal, code string) (C
 	return out, nil
 }
 
-// categoryLabels are the category choices of the approval form.
-func categoryLabels() map[string]string {
+// CategoryLabels are the category choices of the approval form.
+func CategoryLabels() map[string]string {
 	out := map[string]string{}
 	for _, d := range workflow.Profiles() {
 		for _, t := range d.Transitions {
@@ -223,7 +223,7 @@ func categoryLabels() map[string]string {
 }
 
 func categoryRows(cs []store.CategoryCount) []CategoryRow {
-	labels := categoryLabels()
+	labels := CategoryLabels()
 	var out []CategoryRow
 	idx := map[string]int{}
 	for _, c := range cs {
