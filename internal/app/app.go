@@ -14,6 +14,7 @@ import (
 	"dibao/internal/people"
 	"dibao/internal/recipients"
 	"dibao/internal/registry"
+	"dibao/internal/stats"
 	"dibao/internal/store"
 	"dibao/internal/training"
 )
@@ -26,6 +27,7 @@ type App struct {
 	People   *people.Service
 	Cases    *casework.Service
 	Payments *recipients.Service
+	Stats    *stats.Service
 	Learning *learning.Service
 	Training *training.Service
 	Log      *slog.Logger
@@ -44,6 +46,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		People:   &people.Service{DB: db, Now: now},
 		Cases:    &casework.Service{DB: db, Now: now},
 		Payments: &recipients.Service{DB: db, Now: now},
+		Stats:    &stats.Service{DB: db, Now: now},
 		Learning: &learning.Service{DB: db, Now: now},
 		Training: &training.Service{DB: db, Now: now},
 		Log:      log,

@@ -43,9 +43,11 @@ type RegisterFilter struct {
 	MinAmount   money.Fen // 0 = no lower bound
 	MaxAmount   money.Fen // 0 = no upper bound
 	ReviewDueBy string    // YYYY-MM-DD: only households with an undecided review task due on or before it
-	Region      region.Code // township or village; "" = the whole scope (intersected with it)
-	Limit       int         // rows per page; 0 = every row
-	Offset      int         // rows skipped before the page
+
+	// Paging and region (issue 4 register pages).
+	Region region.Code // township or village; "" = the whole scope (intersected with it)
+	Limit  int         // rows per page; 0 = every row
+	Offset int         // rows skipped before the page
 }
 
 const registerCols = `r.household_id, r.case_id, r.region_code, r.category, r.amount_fen, r.members, r.start_month, r.status,

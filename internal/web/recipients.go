@@ -128,7 +128,7 @@ func recipientFilterFrom(q url.Values, allowed map[string]bool, cats map[string]
 	f.Status = rf.Status
 	for _, x := range []struct {
 		in, field, label string
-		dst               *money.Fen
+		dst              *money.Fen
 	}{{rf.Min, "min", "最低月保障金", &f.MinAmount}, {rf.Max, "max", "最高月保障金", &f.MaxAmount}} {
 		if x.in == "" {
 			continue
