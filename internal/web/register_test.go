@@ -362,3 +362,9 @@ func TestListExports(t *testing.T) {
 		}
 	})
 }
+
+func init() {
+	// TestRegisterPages, TestRegisterScopeAndDetail and
+	// TestCountyDashboardPage render these with a real store, bad input included.
+	renderTestedElsewhere = append(renderTestedElsewhere, "recipient_list", "recipient_detail", "county_dashboard")
+}
