@@ -2,13 +2,17 @@ package stats_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"dibao/internal/authz"
+	"dibao/internal/benefit"
 	"dibao/internal/calendar"
 	"dibao/internal/errs"
+	"dibao/internal/household"
+	"dibao/internal/idcard"
 	"dibao/internal/money"
 	"dibao/internal/stats"
 	"dibao/internal/store"
@@ -37,8 +41,21 @@ var ctx = context.Background()
 func fixture(t *testing.T, db *store.DB) {
 	t.Helper()
 	ben := func(cats string) string { return `{"Outcome":"eligible","Eligible":true,"Categories":` + cats + `}` }
+	// 赵一's case holds a real decision of the engine, explanation and all:
+	// an old man without income gets the elderly supplement.
+	h := household.Household{Region: testenv.VillageA, Members: []household.Member{{Name: "赵一", Relation: "head",
+		IDNumber: idcard.Make("130199", time.Date(1950, 5, 1, 0, 0, 0, 0, time.UTC), 11), Labour: "none", Health: "healthy",
+		CoResident: true}}}
+	r := benefit.Compute(h, benefit.DefaultParams(), time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+	if !r.Eligible || fmt.Sprint(r.Categories) != "[elderly]" || len(r.Lines) < 3 {
+		t.Fatalf("engine fixture: %+v", r)
+	}
+	real, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	testenv.Recipient(t, db, testenv.RecipientSpec{Village: testenv.VillageA, Head: "赵一", Category: "A",
-		Amount: money.FromYuan(300), Members: 2, CaseBenefit: ben(`["elderly"]`)})
+		Amount: money.FromYuan(300), Members: 2, CaseBenefit: string(real)})
 	testenv.Recipient(t, db, testenv.RecipientSpec{Village: testenv.VillageA, Head: "钱二", Urban: true, Category: "B",
 		Amount: money.FromYuan(500), Members: 3, CaseBenefit: ben(`["minor"]`), Benefit: ben(`["disability","elderly"]`)})
 	testenv.Recipient(t, db, testenv.RecipientSpec{Village: testenv.VillageA, Head: "孙三", Category: "B",

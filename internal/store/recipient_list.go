@@ -55,13 +55,19 @@ func registerWhere(scope region.Scope, f RegisterFilter) (string, []any) {
 	return where, args
 }
 
-// registerLimit is the LIMIT/OFFSET clause of a page (empty for every row).
-func registerLimit(f RegisterFilter, args *[]any) string {
+// registerQuery is the full list query of f: every matching row in list
+// order, or, with f.Limit, one page. A page is chosen on the bare keys
+// first, so the joined columns and the review-due subquery are computed
+// for the page's rows only, however deep the offset.
+func registerQuery(scope region.Scope, f RegisterFilter) (string, []any) {
+	where, args := registerWhere(scope, f)
+	const order = " ORDER BY r.region_code, r.household_id"
 	if f.Limit <= 0 {
-		return ""
+		return "SELECT " + registerCols + registerFrom + where + order, args
 	}
-	*args = append(*args, f.Limit, max(f.Offset, 0))
-	return " LIMIT ? OFFSET ?"
+	args = append(args, f.Limit, max(f.Offset, 0))
+	return "SELECT " + registerCols + registerFrom + ` WHERE r.household_id IN (SELECT r.household_id
+		FROM recipients r JOIN households h ON h.id = r.household_id` + where + order + " LIMIT ? OFFSET ?)" + order, args
 }
 
 // RegisterCount counts the recipients within scope matching f (its Limit
@@ -77,9 +83,8 @@ func (db *DB) RegisterCount(ctx context.Context, scope region.Scope, f RegisterF
 // RegisterEach calls fn for every recipient within scope matching f, in
 // list order, without holding them all in memory (exports).
 func (db *DB) RegisterEach(ctx context.Context, scope region.Scope, f RegisterFilter, fn func(RegisterEntry) error) error {
-	where, args := registerWhere(scope, f)
-	rows, err := db.r.QueryContext(ctx, db.rebind("SELECT "+registerCols+registerFrom+where+
-		" ORDER BY r.region_code, r.household_id"+registerLimit(f, &args)), args...)
+	q, args := registerQuery(scope, f)
+	rows, err := db.r.QueryContext(ctx, db.rebind(q), args...)
 	if err != nil {
 		return mapErr(err, "读取保障对象失败")
 	}

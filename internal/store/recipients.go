@@ -80,9 +80,8 @@ func (tx *Tx) Register(ctx context.Context, scope region.Scope, f RegisterFilter
 }
 
 func register(ctx context.Context, db *DB, q querier, scope region.Scope, f RegisterFilter) ([]RegisterEntry, error) {
-	where, args := registerWhere(scope, f)
-	return collect(ctx, db, q, "读取保障对象失败", "SELECT "+registerCols+registerFrom+where+" ORDER BY r.region_code, r.household_id"+
-		registerLimit(f, &args), args, scanRegister)
+	query, args := registerQuery(scope, f)
+	return collect(ctx, db, q, "读取保障对象失败", query, args, scanRegister)
 }
 
 func notFoundRecipient() error {

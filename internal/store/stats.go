@@ -74,17 +74,21 @@ type SupplementCount struct {
 // supplement codes of their benefit decision in force (the last decision's,
 // else the approving case's), by code.
 func (db *DB) RecipientsBySupplement(ctx context.Context, scope region.Scope) ([]SupplementCount, error) {
-	src := `COALESCE(NULLIF(r.benefit, ''), NULLIF(c.benefit, ''), '{}')`
+	src := `COALESCE(NULLIF(r.benefit, ''), NULLIF(c.benefit, ''), '')`
+	// Only the list itself is parsed, not the whole decision with its
+	// explanation: Go writes a non-empty list once, at the top level, as
+	// "Categories":["code",…] (an empty one as null), and codes hold no "]".
 	var q string
 	if db.dialect == Postgres {
 		q = `SELECT j.code, COUNT(DISTINCT r.household_id) FROM recipients r LEFT JOIN cases c ON c.id = r.case_id
-			CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof((` + src + `)::jsonb -> 'Categories') = 'array'
-				THEN (` + src + `)::jsonb -> 'Categories' ELSE '[]'::jsonb END) AS j(code)`
+			CROSS JOIN LATERAL jsonb_array_elements_text(substring(` + src + ` from '"Categories":(\[[^]]*\])')::jsonb) AS j(code)`
 	} else {
+		at := `instr(` + src + `, '"Categories":[') + 13`
 		q = `SELECT j.value, COUNT(DISTINCT r.household_id) FROM recipients r LEFT JOIN cases c ON c.id = r.case_id,
-			json_each(CASE WHEN json_type(` + src + `, '$.Categories') = 'array' THEN json_extract(` + src + `, '$.Categories') ELSE '[]' END) AS j`
+			json_each(substr(` + src + `, ` + at + `, instr(substr(` + src + `, ` + at + `), ']'))) AS j`
 	}
-	q += ` WHERE r.status = 'active' AND r.region_code >= ? AND r.region_code < ? GROUP BY 1 ORDER BY 1`
+	q += ` WHERE r.status = 'active' AND r.region_code >= ? AND r.region_code < ?
+		AND ` + src + ` LIKE '%"Categories":["%' GROUP BY 1 ORDER BY 1`
 	return collect(ctx, db, db.r, "读取统计数据失败", q, []any{string(scope.Lo), string(scope.Hi)},
 		func(s scanner) (SupplementCount, error) {
 			var c SupplementCount
