@@ -125,6 +125,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	if !cases.AlreadyLoaded {
 		log.Info("demo applications loaded", "cases", cases.Cases)
 	}
+	if _, err := demo.LoadRegister(ctx, db, db.Now()); err != nil {
+		return fmt.Errorf("load demo register: %w", err)
+	}
 	if _, err := demo.LoadTraining(ctx, db, &training.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo training: %w", err)
 	}

@@ -197,8 +197,33 @@ func runeWidth(s string) int {
 	return (n + 1) / 2
 }
 
-func (f *frame) category(x float64, label string) {
-	fmt.Fprintf(&f.b, `<text class="category" x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x), f1(f.y1+18), esc(label))
+// category writes a category label under the axis, shortened with "…"
+// when it is wider than its band (the full label stays in the bars'
+// titles, the description and the table beside the chart).
+func (f *frame) category(x, band float64, label string) {
+	fmt.Fprintf(&f.b, `<text class="category" x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x), f1(f.y1+18),
+		esc(fit(label, band)))
+}
+
+// fit shortens s to about width pixels at 12px (CJK characters 12px wide,
+// others 7px).
+func fit(s string, width float64) string {
+	w := 0.0
+	rs := []rune(s)
+	for i, r := range rs {
+		cw := 7.0
+		if r > 0x2E80 {
+			cw = 12
+		}
+		if w+cw > width-4 {
+			if i == 0 {
+				return s
+			}
+			return string(rs[:i-1]) + "…"
+		}
+		w += cw
+	}
+	return s
 }
 
 func (f *frame) close() string {
@@ -266,7 +291,7 @@ func Bar(c Chart) string {
 			}
 		}
 		f.b.WriteString(`</g>`)
-		f.category(left+inner/2, cat)
+		f.category(left+inner/2, band, cat)
 	}
 	return f.close()
 }
@@ -310,7 +335,7 @@ func Line(c Chart) string {
 	}
 	for i, cat := range c.Categories {
 		if i%step == 0 || i == n-1 {
-			f.category(x(i), cat)
+			f.category(x(i), band*float64(step), cat)
 		}
 	}
 	for k, s := range c.Series {

@@ -115,3 +115,19 @@ func TestEmptyAndNiceMax(t *testing.T) {
 		t.Error("Number formats wrongly")
 	}
 }
+
+func TestLongCategoriesAreShortened(t *testing.T) {
+	long := "已受理，待转交乡镇人民政府"
+	svg := Bar(Chart{ID: "s", Title: "环节", Width: 400, Categories: []string{long, "b", "c", "d", "e", "f"},
+		Series: []Series{{Name: "件数", Values: []float64{1, 2, 3, 4, 5, 6}}}})
+	wellFormed(t, svg)
+	if strings.Contains(svg, `class="category" x="`) && strings.Contains(svg, ">"+long+"</text>") {
+		t.Error("a label wider than its band was not shortened")
+	}
+	if !strings.Contains(svg, "…</text>") || !strings.Contains(svg, "<title>"+long+" 件数：1</title>") {
+		t.Errorf("shortened label or full title missing:\n%s", svg)
+	}
+	if got := fit("A类", 100); got != "A类" {
+		t.Errorf("fit shortened a short label: %q", got)
+	}
+}

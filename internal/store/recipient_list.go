@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"dibao/internal/region"
 )
@@ -110,4 +111,26 @@ func (db *DB) RegisterEntry(ctx context.Context, scope region.Scope, householdID
 		return RegisterEntry{}, notFoundRecipient()
 	}
 	return e, mapErr(err, "读取保障对象失败")
+}
+
+// AppendHistoryAt appends h as having happened at at (loading records of
+// the past: demo data, ledger imports); AppendHistory stamps the present.
+func (tx *Tx) AppendHistoryAt(ctx context.Context, h *HistoryEntry, at time.Time) error {
+	if err := tx.AppendHistory(ctx, h); err != nil {
+		return err
+	}
+	h.At = at
+	_, err := tx.exec(ctx, "UPDATE recipient_history SET at = ? WHERE id = ?", ms(at), h.ID)
+	return mapErr(err, "保存变更记录失败")
+}
+
+// AppendEventAt appends a case event as having happened at at (loading
+// past records); AppendEvent stamps the present.
+func (tx *Tx) AppendEventAt(ctx context.Context, e *Event, at time.Time) error {
+	if err := tx.AppendEvent(ctx, e); err != nil {
+		return err
+	}
+	e.At = at
+	_, err := tx.exec(ctx, "UPDATE case_events SET at = ? WHERE id = ?", ms(at), e.ID)
+	return mapErr(err, "保存办理记录失败")
 }

@@ -119,10 +119,10 @@ func (s *server) countyDashboard(w http.ResponseWriter, r *http.Request, p authz
 		ta = append(ta, yuanFloat(x.Amount))
 	}
 	pg.Charts["township"] = template.HTML(chart.Bar(chart.Chart{ID: "chart-township", Title: "各乡镇保障户数（城市／农村）",
-		XLabel: "乡镇（街道）", YLabel: "户数", Categories: towns, Stacked: true,
+		XLabel: "乡镇（街道）", YLabel: "户数", Categories: towns, Stacked: true, Width: 880,
 		Series: []chart.Series{{Name: "城市", Values: tu}, {Name: "农村", Values: tr}}}))
 	pg.Charts["township_amount"] = template.HTML(chart.Bar(chart.Chart{ID: "chart-township-amount", Title: "各乡镇月保障金合计（元）",
-		XLabel: "乡镇（街道）", YLabel: "金额（元）", Categories: towns, Format: yuan,
+		XLabel: "乡镇（街道）", YLabel: "金额（元）", Categories: towns, Format: yuan, Width: 880,
 		Series: []chart.Series{{Name: "月保障金", Values: ta}}}))
 
 	var months []string
@@ -140,7 +140,7 @@ func (s *server) countyDashboard(w http.ResponseWriter, r *http.Request, p authz
 		title = "月度保障资金（按保障对象名册测算，元）"
 	}
 	pg.Charts["months"] = template.HTML(chart.Line(chart.Chart{ID: "chart-months", Title: title, XLabel: "月份",
-		YLabel: "金额（元）", Categories: months, Format: yuan, Series: []chart.Series{{Name: "资金", Values: ma}}}))
+		YLabel: "金额（元）", Categories: months, Format: yuan, Width: 880, Series: []chart.Series{{Name: "资金", Values: ma}}}))
 
 	titles := map[string]string{}
 	for _, d := range workflow.Profiles() {
