@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"dibao/internal/auditlog"
 	"dibao/internal/authz"
@@ -34,7 +33,7 @@ func (s *server) exportRoutes(mux *http.ServeMux) {
 
 // exportFile names an export after what it holds and the day it was made.
 func (s *server) exportFile(what string) string {
-	return what + "-" + time.Now().In(cst).Format("20060102") + ".xlsx"
+	return what + "-" + s.a.DB.Now().In(cst).Format("20060102") + ".xlsx"
 }
 
 // asciiName is the fallback file name for clients without RFC 5987: the

@@ -259,7 +259,7 @@ func (s *server) recipientList(w http.ResponseWriter, r *http.Request, p authz.P
 			return err
 		}
 		pg.Total = total
-		today := calendar.DayOf(time.Now()).Format(time.DateOnly)
+		today := calendar.DayOf(s.a.DB.Now()).Format(time.DateOnly)
 		for _, e := range rows {
 			pg.Rows = append(pg.Rows, recipientRowOf(e, rc.Names, cats, today))
 		}
