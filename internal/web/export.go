@@ -196,6 +196,10 @@ func (s *server) caseExport(w http.ResponseWriter, r *http.Request, p authz.Prin
 	if err != nil {
 		return err
 	}
+	if len(cases) >= caseExportLimit {
+		// The store's largest page: refuse rather than export part of the list.
+		return errs.Invalidf("", "符合条件的申请达到 %d 件以上，请按环节或办理状态缩小范围后再导出", caseExportLimit)
+	}
 	names, err := s.a.DB.RegionNames(r.Context())
 	if err != nil {
 		return err
