@@ -29,7 +29,20 @@ func (s *server) register(w http.ResponseWriter, r *http.Request, p authz.Princi
 			*dst = fen
 		}
 	}
-	rows, err := s.a.Payments.Register(r.Context(), p, f)
+	paged, page, size, err := registerPaging(q, &f)
+	if err != nil {
+		return err
+	}
+	var rows []store.RegisterEntry
+	total := 0
+	if paged {
+		rows, total, err = s.a.Payments.RegisterPage(r.Context(), p, f)
+	} else {
+		err = s.a.Payments.RegisterEach(r.Context(), p, f, func(e store.RegisterEntry) error {
+			rows = append(rows, e)
+			return nil
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -41,7 +54,11 @@ func (s *server) register(w http.ResponseWriter, r *http.Request, p authz.Princi
 			"phaseout_from": e.PhaseOutFrom, "phaseout_months": e.PhaseOutMonths, "last_review": e.LastReview,
 			"review_due": e.ReviewDue, "relative_flag": e.RelativeFlag}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	out := map[string]any{"items": items}
+	if paged {
+		out["total"], out["page"], out["page_size"] = total, page, size
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"dibao/internal/people"
 	"dibao/internal/recipients"
 	"dibao/internal/registry"
+	"dibao/internal/stats"
 	"dibao/internal/store"
 	"dibao/internal/training"
 )
@@ -27,6 +28,7 @@ type App struct {
 	People   *people.Service
 	Cases    *casework.Service
 	Payments *recipients.Service
+	Stats    *stats.Service
 	Learning *learning.Service
 	Training *training.Service
 	Ledger   *ledgerimport.Service
@@ -46,6 +48,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		People:   &people.Service{DB: db, Now: now},
 		Cases:    &casework.Service{DB: db, Now: now},
 		Payments: &recipients.Service{DB: db, Now: now},
+		Stats:    &stats.Service{DB: db, Now: now},
 		Learning: &learning.Service{DB: db, Now: now},
 		Training: &training.Service{DB: db, Now: now},
 		Ledger:   &ledgerimport.Service{DB: db, Now: now},

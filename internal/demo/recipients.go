@@ -29,14 +29,25 @@ type RecipientsResult struct {
 	Recipients    int
 }
 
+// demoPath is the seed profile's main path to approval, with the days each
+// step took in a typical case (varied per household).
+var demoPath = []struct {
+	state string
+	days  int
+}{{"draft", 0}, {"submitted", 1}, {"accepted", 2}, {"forwarded", 1}, {"investigating", 3}, {"appraisal", 8},
+	{"publicity_ready", 3}, {"publicity", 1}, {"township_review", 7}, {"county_decision", 4}, {"approved", 6}}
+
 // LoadRecipients fills the recipient register of the demo county, once:
 // every household the benefit engine finds eligible today that has no
-// application and is paid through a bank account becomes an existing
-// recipient (store.EnrollExisting) with the engine's result stored, since
-// seven months to three years ago, category A, B or C. So that the rosters
-// differ from month to month, the second and third joined two months ago,
-// the fourth and fifth last month, the sixth was stopped after two months
-// ago and the seventh raised by 60 yuan from last month.
+// application and is paid through a bank account was approved in the past
+// (a closed application whose timeline spans the usual steps, its benefit
+// decision, the enrolment in its history), since seven months to three
+// years ago, category A, B or C. Those enrolled over a year ago were
+// reviewed after a year (unchanged, or a category change); every active one
+// has an open periodic review task. So that the rosters differ from month
+// to month, the second and third joined two months ago, the fourth and
+// fifth last month, the sixth was stopped after two months ago and the
+// seventh raised by 60 yuan from last month.
 func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (RecipientsResult, error) {
 	if v, err := db.Meta(ctx, RecipientsMetaKey); err != nil || v != "" {
 		return RecipientsResult{AlreadyLoaded: v != ""}, err
@@ -108,32 +119,16 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			if !res.Eligible || res.Amount <= 0 {
 				continue
 			}
-			js, err := json.Marshal(res)
-			if err != nil {
-				return err
-			}
-			start := this.Add(-int(7 + r.ID*7%29))
+			k := int(r.ID)
+			start := this.Add(-(7 + k*7%29))
 			switch n {
 			case 1, 2:
 				start = this.Add(-2)
 			case 3, 4:
 				start = this.Add(-1)
 			}
-			serial, err := tx.NextSerial(ctx, "existing_case", CountyCode, start.Year())
-			if err != nil {
+			if err := pastRecipient(ctx, tx, h.ID, h.Region, k, res, start, this, n); err != nil {
 				return err
-			}
-			e := store.Existing{HouseholdID: r.ID, Region: r.Region, Category: string("ABC"[r.ID%3]),
-				Number: fmt.Sprintf("%s-%d-CL%06d", CountyCode[:6], start.Year(), serial),
-				Amount: res.Amount, Members: res.Members, StartMonth: start.String(), Benefit: string(js),
-				Transition: "existing", Reason: "系统上线前已批准的保障对象（" + start.String() + "起）"}
-			if _, err := tx.EnrollExisting(ctx, e); err != nil {
-				return err
-			}
-			if n == 5 || n == 6 {
-				if err := demoChange(ctx, tx, r.ID, n == 5, this); err != nil {
-					return err
-				}
 			}
 			n++
 		}
@@ -146,23 +141,106 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 	return RecipientsResult{Recipients: n}, err
 }
 
-// demoChange stops a demo recipient after two months ago, or raises it by
-// 60 yuan from last month, with the history entry.
-func demoChange(ctx context.Context, tx *store.Tx, id int64, stop bool, this roster.Month) error {
+// pastRecipient records one demo recipient approved for start: the
+// back-dated application, the register row, its history and, while
+// active, the open periodic review task (see LoadRecipients for n).
+func pastRecipient(ctx context.Context, tx *store.Tx, id int64, village region.Code, k int, res benefit.Result,
+	start, this roster.Month, n int) error {
+	js, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	first := func(m roster.Month) time.Time { return calendar.Date(m.Year(), m.Month(), 1) }
+	decided := first(start).AddDate(0, 0, -5).Add(10 * time.Hour)
+	total := 0
+	for i, st := range demoPath {
+		if i > 0 {
+			total += st.days + (k+i)%3
+		}
+	}
+	at := decided.AddDate(0, 0, -total)
+	serial, err := tx.NextSerial(ctx, "case", CountyCode, at.Year())
+	if err != nil {
+		return err
+	}
+	category := string("ABC"[k%3])
+	c := store.Case{Number: fmt.Sprintf("%s-%d-%06d", CountyCode[:6], at.Year(), serial), HouseholdID: id, Region: village,
+		Profile: "seed", State: "draft", Policy: "{}"}
+	if err := tx.CreateCase(ctx, &c); err != nil {
+		return err
+	}
+	from := ""
+	for i, st := range demoPath {
+		if i > 0 {
+			at = at.AddDate(0, 0, st.days+(k+i)%3)
+		}
+		if err := tx.AppendEventAt(ctx, &store.Event{CaseID: c.ID, Transition: "demo", From: from, To: st.state}, at); err != nil {
+			return err
+		}
+		from = st.state
+	}
+	c.State, c.StateSince, c.Closed, c.Benefit, c.Amount, c.Category, c.StartMonth =
+		"approved", at, true, string(js), res.Amount, category, start.String()
+	if err := tx.SaveCase(ctx, &c, c.Version); err != nil {
+		return err
+	}
+	if err := tx.Enroll(ctx, store.Recipient{HouseholdID: id, CaseID: c.ID, Region: village, Category: category,
+		Amount: res.Amount, Members: res.Members, StartMonth: start.String(), Status: "active"}); err != nil {
+		return err
+	}
+	if err := tx.AppendHistoryAt(ctx, &store.HistoryEntry{HouseholdID: id, Kind: "enrolled", NewAmount: res.Amount,
+		EffectiveMonth: start.String(), Reason: "经审批纳入最低生活保障", CaseID: c.ID, Actor: "county"}, at); err != nil {
+		return err
+	}
 	e, err := tx.RecipientForUpdate(ctx, region.ScopeOf(CountyCode), id)
 	if err != nil {
 		return err
 	}
-	h := store.HistoryEntry{HouseholdID: id, OldAmount: e.Amount}
-	if stop {
+	lastMonth := first(this.Add(-1)).AddDate(0, 0, -8).Add(9 * time.Hour)
+	switch {
+	case n == 5: // stopped after two months ago
 		e.Status, e.EndMonth = "stopped", this.Add(-2).String()
-		h.Kind, h.EffectiveMonth, h.Reason = "stop", this.Add(-1).String(), "复核发现家庭收入超过标准，停发"
-	} else {
+		if err := tx.AppendHistoryAt(ctx, &store.HistoryEntry{HouseholdID: id, Kind: "stop", OldAmount: e.Amount,
+			EffectiveMonth: this.Add(-1).String(), Reason: "定期复核：家庭成员稳定就业，人均收入超过当地低保标准，停发", Actor: "county"},
+			lastMonth); err != nil {
+			return err
+		}
+	case n == 6: // raised from last month
+		old := e.Amount
 		e.Amount += money.FromYuan(60)
-		h.Kind, h.NewAmount, h.EffectiveMonth, h.Reason = "increase", e.Amount, this.Add(-1).String(), "复核后家庭成员患病，增发"
+		if err := tx.AppendHistoryAt(ctx, &store.HistoryEntry{HouseholdID: id, Kind: "increase", OldAmount: old,
+			NewAmount: e.Amount, EffectiveMonth: this.Add(-1).String(), Reason: "定期复核：家庭成员患重病，支出增加，增发", Actor: "county"},
+			lastMonth); err != nil {
+			return err
+		}
+		e.LastReview = lastMonth.Format(time.DateOnly)
+	case start <= this.Add(-12) && k%3 != 0: // reviewed a year on
+		rv := first(start.Add(12)).AddDate(0, 0, -10).Add(9 * time.Hour)
+		he := store.HistoryEntry{HouseholdID: id, Kind: "review", OldAmount: e.Amount, NewAmount: e.Amount,
+			EffectiveMonth: start.Add(12).String(), Reason: "定期复核：家庭收入和财产状况无明显变化", Actor: "county"}
+		if k%5 == 0 {
+			he.Kind, he.Reason, e.Category = "category_change", "定期复核：家庭成员患重病，调整为A类", "A"
+		}
+		if err := tx.AppendHistoryAt(ctx, &he, rv); err != nil {
+			return err
+		}
+		e.LastReview = rv.Format(time.DateOnly)
 	}
 	if err := tx.UpdateRecipient(ctx, &e); err != nil {
 		return err
 	}
-	return tx.AppendHistory(ctx, &h)
+	if e.Status != "active" {
+		return nil
+	}
+	last := decided
+	if e.LastReview != "" {
+		last, _ = time.ParseInLocation(time.DateOnly, e.LastReview, calendar.Location())
+	}
+	every := 12 // stable households yearly, one in three half-yearly
+	if k%3 == 0 {
+		every = 6
+	}
+	_, err = tx.CreateReviewTask(ctx, &store.ReviewTask{HouseholdID: id, Region: village, Kind: "periodic",
+		Due: last.AddDate(0, every, 0).Format(time.DateOnly), Reason: "定期复核"})
+	return err
 }

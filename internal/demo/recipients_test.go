@@ -41,7 +41,7 @@ func TestLoadRecipients(t *testing.T) {
 				open[c.HouseholdID] = true
 			}
 		}
-		raised := 0
+		raised, stopped := 0, 0
 		for _, e := range regs {
 			if open[e.HouseholdID] {
 				t.Fatalf("household %d has an open application and is in the register", e.HouseholdID)
@@ -50,15 +50,37 @@ func TestLoadRecipients(t *testing.T) {
 				t.Fatalf("register entry %+v", e)
 			}
 			h, err := db.History(ctx, scope, e.HouseholdID)
-			if err != nil || len(h) == 0 || h[0].Kind != "enrolled" || h[0].CaseID != e.CaseID {
+			if err != nil || len(h) == 0 || h[0].Kind != "enrolled" || h[0].CaseID != e.CaseID || e.CaseBenefit == "" {
 				t.Fatalf("history of %d: %+v %v", e.HouseholdID, h, err)
 			}
-			if len(h) > 1 {
-				raised++
+			for i := 1; i < len(h); i++ {
+				if h[i].At.Before(h[i-1].At) {
+					t.Errorf("household %d: history out of order", e.HouseholdID)
+				}
+				if h[i].Kind == "increase" {
+					raised++
+				}
+			}
+			if e.Status == "stopped" {
+				stopped++
+			}
+			// The approving application went through the usual steps, in order.
+			evs, err := db.Events(ctx, e.CaseID)
+			if err != nil || len(evs) != len(demoPath) || evs[len(evs)-1].To != "approved" {
+				t.Fatalf("case %d events %d %v", e.CaseID, len(evs), err)
+			}
+			for i := 1; i < len(evs); i++ {
+				if !evs[i].At.After(evs[i-1].At) {
+					t.Errorf("case %d: event %d not after the one before", e.CaseID, i)
+				}
 			}
 		}
-		if raised == 0 {
-			t.Fatal("no demo recipient has a change in its history")
+		if raised != 1 || stopped != 1 {
+			t.Fatalf("%d raised and %d stopped, want one of each", raised, stopped)
+		}
+		tasks, err := db.ReviewTasks(ctx, scope, "periodic", "")
+		if err != nil || len(tasks) != len(regs)-1 {
+			t.Fatalf("%d open review tasks for %d active recipients: %v", len(tasks), len(regs)-1, err)
 		}
 		// The register pays: this month's roster has one row per recipient.
 		svc := &recipients.Service{DB: db, Now: db.Now}

@@ -43,6 +43,11 @@ type RegisterFilter struct {
 	MinAmount   money.Fen // 0 = no lower bound
 	MaxAmount   money.Fen // 0 = no upper bound
 	ReviewDueBy string    // YYYY-MM-DD: only households with an undecided review task due on or before it
+
+	// Paging and region (issue 4 register pages).
+	Region region.Code // township or village; "" = the whole scope (intersected with it)
+	Limit  int         // rows per page; 0 = every row
+	Offset int         // rows skipped before the page
 }
 
 const registerCols = `r.household_id, r.case_id, r.region_code, r.category, r.amount_fen, r.members, r.start_month, r.status,
@@ -75,40 +80,8 @@ func (tx *Tx) Register(ctx context.Context, scope region.Scope, f RegisterFilter
 }
 
 func register(ctx context.Context, db *DB, q querier, scope region.Scope, f RegisterFilter) ([]RegisterEntry, error) {
-	where := " WHERE r.region_code >= ? AND r.region_code < ?"
-	args := []any{string(scope.Lo), string(scope.Hi)}
-	switch f.Status {
-	case "":
-		where += " AND r.status = 'active'"
-	case "all":
-	default:
-		where += " AND r.status = ?"
-		args = append(args, f.Status)
-	}
-	if f.Category != "" {
-		where += " AND r.category = ?"
-		args = append(args, f.Category)
-	}
-	switch f.Urban {
-	case "urban":
-		where += " AND h.urban = 1"
-	case "rural":
-		where += " AND h.urban = 0"
-	}
-	if f.MinAmount > 0 {
-		where += " AND r.amount_fen >= ?"
-		args = append(args, int64(f.MinAmount))
-	}
-	if f.MaxAmount > 0 {
-		where += " AND r.amount_fen <= ?"
-		args = append(args, int64(f.MaxAmount))
-	}
-	if f.ReviewDueBy != "" {
-		where += " AND EXISTS (SELECT 1 FROM review_tasks t WHERE t.household_id = r.household_id AND t.status <> 'decided' AND t.due <= ?)"
-		args = append(args, f.ReviewDueBy)
-	}
-	return collect(ctx, db, q, "读取保障对象失败", "SELECT "+registerCols+registerFrom+where+" ORDER BY r.region_code, r.household_id",
-		args, scanRegister)
+	query, args := registerQuery(scope, f)
+	return collect(ctx, db, q, "读取保障对象失败", query, args, scanRegister)
 }
 
 func notFoundRecipient() error {

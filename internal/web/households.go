@@ -178,7 +178,7 @@ func (s *server) renderList(w http.ResponseWriter, r *http.Request, p authz.Prin
 
 // pagination returns page links: the first, the last and two either side
 // of the current page, with gaps between.
-func pagination(lf listFilter, page, pages int) (links []pageLink, prev, next string) {
+func pagination(lf interface{ query(int) string }, page, pages int) (links []pageLink, prev, next string) {
 	if pages <= 1 {
 		return nil, "", ""
 	}

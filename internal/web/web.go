@@ -458,6 +458,8 @@ func navKey(href string) string {
 		return "workflow"
 	case strings.HasPrefix(href, "/audit"):
 		return "audit"
+	case strings.HasPrefix(href, "/recipients"), strings.HasPrefix(href, "/county"):
+		return strings.Split(href, "/")[1]
 	case strings.HasPrefix(href, "/users"):
 		return "users"
 	case strings.HasPrefix(href, "/policy"):
