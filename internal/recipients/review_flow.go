@@ -72,10 +72,40 @@ type reviewLoad struct {
 	known     bool           // … recorded, not reconstructed from the amount
 	after     benefit.Result // recomputed from the household's current data
 	relatives []int64        // staff user IDs that must not act on the task
+	names     map[region.Code]string
 }
 
-func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Scope, t store.ReviewTask, lock bool) (*reviewLoad, error) {
-	L := &reviewLoad{task: t}
+// reviewPre is what a review transaction needs from outside it, read
+// before it starts: on PostgreSQL the pool is shared, and a transaction
+// waiting for a second connection while others wait for its row lock
+// would deadlock under load.
+type reviewPre struct {
+	set   policy.Set
+	names map[region.Code]string
+}
+
+func (s *Service) reviewPre(ctx context.Context, p authz.Principal, taskID int64) (reviewPre, error) {
+	t, err := s.currentTask(ctx, p, taskID)
+	if err != nil {
+		return reviewPre{}, err
+	}
+	var pre reviewPre
+	if pre.set, err = policy.Resolve(ctx, s.DB, t.Region.County(), s.today()); err != nil {
+		return reviewPre{}, err
+	}
+	pre.names = map[region.Code]string{}
+	for _, c := range []region.Code{t.Region.County(), t.Region.Township(), t.Region} {
+		if r, err := s.DB.Region(ctx, c); err == nil {
+			pre.names[c] = r.Name
+		} else {
+			pre.names[c] = string(c)
+		}
+	}
+	return pre, nil
+}
+
+func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Scope, t store.ReviewTask, lock bool, pre reviewPre) (*reviewLoad, error) {
+	L := &reviewLoad{task: t, set: pre.set, names: pre.names}
 	var err error
 	if lock {
 		L.entry, err = tx.RecipientForUpdate(ctx, scope, t.HouseholdID)
@@ -88,10 +118,10 @@ func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Sco
 	if L.h, err = tx.Household(ctx, t.HouseholdID); err != nil {
 		return nil, err
 	}
-	today := s.today()
-	if L.set, err = policy.Resolve(ctx, s.DB, L.entry.Region.County(), today); err != nil {
-		return nil, err
+	if L.entry.Region != t.Region {
+		return nil, errs.New(errs.Conflict, "", "保障对象所在地已变更，请刷新页面后再操作")
 	}
+	today := s.today()
 	L.params = workflow.RecipientReview().Defaults
 	L.params.CertificationGate = L.set.Enum(policy.CertificationGate)
 	L.after = benefit.Compute(L.h, L.set.BenefitParams(), today)
@@ -164,10 +194,14 @@ func (s *Service) ActReview(ctx context.Context, p authz.Principal, a ReviewActi
 			return out, nil
 		}
 	}
+	pre, err := s.reviewPre(ctx, p, a.TaskID)
+	if err != nil {
+		return ReviewOutcome{}, err
+	}
 	def := workflow.RecipientReview()
 	today := s.today()
 	var out ReviewOutcome
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		t, err := tx.ReviewTaskForUpdate(ctx, p.Scope(), a.TaskID)
 		if err != nil {
 			return err
@@ -175,7 +209,7 @@ func (s *Service) ActReview(ctx context.Context, p authz.Principal, a ReviewActi
 		if t.Version != a.Version {
 			return staleTask()
 		}
-		L, err := s.loadReview(ctx, tx, p.Scope(), t, true)
+		L, err := s.loadReview(ctx, tx, p.Scope(), t, true, pre)
 		if err != nil {
 			return err
 		}
@@ -347,8 +381,8 @@ func (s *Service) issueNotice(ctx context.Context, tx *store.Tx, L *reviewLoad, 
 		return store.ReviewNotice{}, err
 	}
 	name := func(c region.Code) string {
-		if r, err := s.DB.Region(ctx, c); err == nil {
-			return r.Name
+		if n := L.names[c]; n != "" {
+			return n
 		}
 		return string(c)
 	}
@@ -418,14 +452,18 @@ func (s *Service) Review(ctx context.Context, p authz.Principal, taskID int64) (
 	if err := p.Require(authz.HouseholdView); err != nil {
 		return ReviewView{}, err
 	}
+	pre, err := s.reviewPre(ctx, p, taskID)
+	if err != nil {
+		return ReviewView{}, err
+	}
 	def := workflow.RecipientReview()
 	var v ReviewView
-	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
 		t, err := tx.ReviewTask(ctx, p.Scope(), taskID)
 		if err != nil {
 			return err
 		}
-		L, err := s.loadReview(ctx, tx, p.Scope(), t, false)
+		L, err := s.loadReview(ctx, tx, p.Scope(), t, false, pre)
 		if err != nil {
 			return err
 		}
