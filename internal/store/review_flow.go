@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"dibao/internal/errs"
@@ -172,7 +171,9 @@ func (db *DB) ReviewTaskList(ctx context.Context, scope region.Scope, f ReviewTa
 	if err := db.queryRow(ctx, "SELECT COUNT(*)"+from+where, args...).Scan(&total); err != nil {
 		return nil, 0, mapErr(err, "读取复核任务失败")
 	}
-	q := "SELECT t." + strings.ReplaceAll(taskCols, ", ", ", t.") + ", h.head_name, COALESCE(r.amount_fen, 0)" + from + where +
+	q := `SELECT t.id, t.household_id, t.region_code, t.kind, t.due, t.reason, t.status, t.proposal, t.proposed_by,
+		t.decided_by, t.decided_at, t.decision, t.seed, COALESCE(t.spot_check_id, 0), t.created_at, t.version, h.head_name,
+		COALESCE(r.amount_fen, 0)` + from + where +
 		" ORDER BY t.due, t.household_id, t.id"
 	if f.Limit > 0 {
 		q += " LIMIT ? OFFSET ?"
