@@ -40,20 +40,10 @@ type Outcome struct {
 func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome, error) {
 	path := "case:" + strconv.FormatInt(a.CaseID, 10) + ":" + a.Transition
 	if a.IdempotencyKey != "" {
-		if len(a.IdempotencyKey) > 100 {
-			return Outcome{}, errs.Invalidf("Idempotency-Key", "幂等键过长（最多100个字符）")
-		}
-		prev, ok, err := s.DB.IdempotentGet(ctx, p.UserID, a.IdempotencyKey)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if ok {
-			if prev.Path != path {
-				return Outcome{}, errs.New(errs.Conflict, "Idempotency-Key", "该幂等键已用于另一项操作")
-			}
-			var out Outcome
-			if err := json.Unmarshal([]byte(prev.Body), &out); err != nil {
-				return Outcome{}, errs.Wrap(err, "读取幂等记录失败")
+		var out Outcome
+		if ok, err := s.DB.Replay(ctx, p.UserID, a.IdempotencyKey, path, &out); err != nil || ok {
+			if err != nil {
+				return Outcome{}, err
 			}
 			out.Replayed = true
 			return out, nil
@@ -141,8 +131,7 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 		}
 		out = Outcome{Case: L.c, Event: ev, Documents: docs, Warning: warning}
 		if a.IdempotencyKey != "" {
-			body, _ := json.Marshal(out)
-			return tx.IdempotentPut(ctx, a.IdempotencyKey, store.IdempotentReply{Method: "POST", Path: path, Status: 200, Body: string(body)})
+			return tx.Remember(ctx, a.IdempotencyKey, path, out)
 		}
 		return nil
 	})

@@ -86,6 +86,7 @@ var kinds = []*kindInfo{
 	{KindApprovalNotice, "最低生活保障审批通知书", "SP", caster[ApprovalNotice](), zero[ApprovalNotice](), nil},
 	{KindRejectionNotice, "不予批准通知书", "BP", caster[RejectionNotice](), zero[RejectionNotice](), nil},
 	{KindCheckReport, "家庭经济状况核对报告", "HD", caster[CheckReport](), zero[CheckReport](), nil},
+	{KindReviewNotice, "最低生活保障待遇变更（停发）告知书", "BG", caster[ReviewNotice](), zero[ReviewNotice](), nil},
 }
 
 var byKind = map[string]*kindInfo{}

@@ -178,6 +178,14 @@ func samples() map[string]any {
 				{Item: "银行存款", Subject: "张建明", Declared: "2,300.00 元", Result: "2,861.37 元", Mismatch: true, Note: "差额较小"},
 			},
 		},
+		KindReviewNotice: ReviewNotice{
+			Header: Header{Number: Number(KindReviewNotice, county, 2026, 3), IssuedOn: issued,
+				CountyName: "平安县", TownshipName: "东湖镇", VillageName: "柳树村", Issuer: "平安县民政局"},
+			HeadName: "张建明", HouseholdSize: 3, TaskRef: "定期复核 第12号", Outcome: "减发",
+			OldAmount: 195000, NewAmount: 120000, EffectiveMonth: "2027-01", DecidedOn: day(2026, 11, 27),
+			Reasons: []string{"家庭人均月收入由 0.00 元增至 250.00 元。"},
+			Appeal:  Appeal{ReviewBody: "平安县人民政府", Court: "平安县人民法院"},
+		},
 	}
 }
 
@@ -213,6 +221,8 @@ func TestEveryKindRenders(t *testing.T) {
 			"平安县民政局"},
 		KindRejectionNotice: {"DB-BP-130199-2026-000005", "不予批准通知书", "王大海", "一、经家庭经济状况核对", "二、家庭成员名下有小型轿车",
 			"如对本决定不服，可依法申请行政复议或提起行政诉讼", "应于 2026年12月4日 前送达", "送　达　回　证"},
+		KindReviewNotice: {"DB-BG-130199-2026-000003", "最低生活保障待遇变更告知书", "1,950.00", "1,200.00", "2027年1月",
+			"一、家庭人均月收入", "申请人对决定不服的，可以依法申请行政复议或者提起行政诉讼", "平安县人民法院"},
 		KindCheckReport: {"DB-HD-130199-2026-000064", "家庭经济状况核对报告", "2026年11月24日", "不一致", "2,861.37 元",
 			"除银行存款与申报略有差异外"},
 	}

@@ -11,13 +11,13 @@ import (
 
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
-	"dibao/internal/errs"
 	"dibao/internal/household"
 	"dibao/internal/policy"
 	"dibao/internal/region"
 	"dibao/internal/review"
 	"dibao/internal/roster"
 	"dibao/internal/store"
+	"dibao/internal/workflow"
 )
 
 // Working age for the able-bodied test of the review cadence.
@@ -228,137 +228,62 @@ type Proposal struct {
 	Result         benefit.Result // the recomputed result, with its explanation and parameter versions
 }
 
-// ProposeReview recomputes a reviewed household with its current data and
-// the benefit parameters in force today (policy BenefitParams), compares it
-// with the result in force (review.Decide) and stores the proposal on the
-// task for the county. Only a township officer within scope may propose; a
-// proposed task may be proposed again after new data, until decided.
+// ProposeReview is the township's proposal on a review task (the
+// "propose" transition of workflow.RecipientReview, see ActReview): the
+// household is recomputed with its current data and the benefit parameters
+// in force today, compared with the result in force (review.Decide), and
+// the proposal is stored on the task for the county. in.Note stands for the
+// income and property findings.
 func (s *Service) ProposeReview(ctx context.Context, p authz.Principal, taskID int64, in ReviewInput) (Proposal, error) {
-	if !p.Has(authz.TownshipOfficer) {
-		return Proposal{}, forbidden("只有乡镇（街道）经办人可以提出复核意见")
-	}
-	today := s.today()
-	if in.EffectiveMonth == "" {
-		in.EffectiveMonth = nextMonth(today)
-	}
-	if _, err := roster.ParseMonth(in.EffectiveMonth); err != nil {
+	t, err := s.currentTask(ctx, p, taskID)
+	if err != nil {
 		return Proposal{}, err
 	}
-	var prop Proposal
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		t, err := tx.ReviewTaskForUpdate(ctx, p.Scope(), taskID)
-		if err != nil {
-			return err
-		}
-		if t.Status == "decided" {
-			return errs.New(errs.Conflict, "status", "该复核任务已决定，不能再提出意见")
-		}
-		e, err := tx.RecipientForUpdate(ctx, p.Scope(), t.HouseholdID)
-		if err != nil {
-			return err
-		}
-		h, err := tx.Household(ctx, t.HouseholdID)
-		if err != nil {
-			return err
-		}
-		set, err := policy.Resolve(ctx, s.DB, e.Region.County(), today)
-		if err != nil {
-			return err
-		}
-		after := benefit.Compute(h, set.BenefitParams(), today)
-		po := set.Int(policy.PhaseoutMonths)
-		before, known := resultInForce(e)
-		if !known && (after.Outcome == benefit.OutcomeEligible || after.Outcome == benefit.OutcomeSinglePerson) {
-			// Nothing records what the amount in force was computed from:
-			// compare the amounts only.
-			before.Outcome, before.Eligible, before.Tier = after.Outcome, after.Eligible, after.Tier
-			before.Categories = after.Categories
-		}
-		rp, err := review.Decide(before, after, in.EmploymentIncomeRose, po)
-		if err != nil {
-			return err
-		}
-		prop = Proposal{Proposal: rp, EffectiveMonth: in.EffectiveMonth, Category: e.Category, Members: after.Members,
-			PhaseOutMonths: po, PhaseOutTaper: set.Bool(policy.PhaseoutTaper), Note: strings.TrimSpace(in.Note), Result: after}
-		if c := strings.TrimSpace(in.Category); c != "" && c != e.Category {
-			prop.Category = c
-			if rp.Outcome == review.NoChange || rp.Outcome == review.Increase || rp.Outcome == review.Decrease {
-				prop.Outcome = review.CategoryChange
-				prop.Reasons = append(prop.Reasons, "保障类别由"+e.Category+"调整为"+c)
-			}
-		}
-		if prop.Outcome != review.PhaseOut {
-			prop.PhaseOutMonths, prop.PhaseOutTaper = 0, false
-		}
-		js, err := json.Marshal(prop)
-		if err != nil {
-			return errs.Wrap(err, "保存复核意见失败")
-		}
-		from := t.Status
-		t.Status, t.Proposal, t.ProposedBy = "proposed", string(js), p.Username
-		if err := tx.SaveReviewTask(ctx, &t, from); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, store.Entry{Action: "review.propose", Object: hhObj(t.HouseholdID),
-			Detail: fmt.Sprintf("复核任务%d：%s，%s元→%s元，自%s起", t.ID, prop.Outcome.Label(),
-				prop.OldAmount.Yuan(), prop.NewAmount.Yuan(), prop.EffectiveMonth)})
-	})
-	return prop, err
+	note := strings.TrimSpace(in.Note)
+	if note == "" {
+		note = "见家庭档案"
+	}
+	vals := map[string][]string{"verified_on": {s.today().Format(time.DateOnly)}, "income_check": {note},
+		"property_check": {note}, "effective_month": {in.EffectiveMonth}, "category": {in.Category}}
+	if in.EmploymentIncomeRose {
+		vals["employment_income"] = []string{"true"}
+	}
+	out, err := s.ActReview(ctx, p, ReviewAction{TaskID: taskID, Version: t.Version, Transition: "propose",
+		Input: workflow.Input{Values: vals}})
+	if err != nil {
+		return Proposal{}, err
+	}
+	return *out.Proposal, nil
 }
 
-// DecideReview is the county's decision on a proposed review. Approved, the
-// proposal is applied to the register from its effective month (amount,
-// category, phase-out or stop), the history gets the entry and the task is
-// closed; rejected (a reason is required), the task goes back to the
-// township. Only a county approver within scope may decide.
+// DecideReview is the county's decision on a proposed review: approved
+// (the "decide" transition), the proposal is applied to the register from
+// its effective month and a notice issued for a decrease, phase-out or
+// stop; not approved ("send_back", a reason is required), the task goes
+// back to the township.
 func (s *Service) DecideReview(ctx context.Context, p authz.Principal, taskID int64, approve bool, reason string) error {
-	if !p.Has(authz.CountyApprover) {
-		return forbidden("只有县级审批人可以决定复核结果")
+	t, err := s.currentTask(ctx, p, taskID)
+	if err != nil {
+		return err
 	}
-	reason = strings.TrimSpace(reason)
-	if !approve && reason == "" {
-		return errs.Invalidf("reason", "不同意复核意见须写明理由")
+	a := ReviewAction{TaskID: taskID, Version: t.Version, Transition: "decide",
+		Input: workflow.Input{Values: map[string][]string{"comment": {reason}}}}
+	if !approve {
+		a.Transition, a.Input = "send_back", workflow.Input{Reason: reason}
 	}
-	today := s.today()
-	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		t, err := tx.ReviewTaskForUpdate(ctx, p.Scope(), taskID)
-		if err != nil {
-			return err
-		}
-		if t.Status != "proposed" {
-			return errs.New(errs.Conflict, "status", "该复核任务尚无待决定的复核意见或已决定")
-		}
-		var prop Proposal
-		if err := json.Unmarshal([]byte(t.Proposal), &prop); err != nil {
-			return errs.Wrap(err, "复核意见数据损坏")
-		}
-		t.DecidedBy, t.DecidedAt = p.Username, s.now()
-		if !approve {
-			t.Status, t.Decision = "open", "rejected"
-			if err := tx.SaveReviewTask(ctx, &t, "proposed"); err != nil {
-				return err
-			}
-			return tx.Audit(ctx, store.Entry{Action: "review.decide", Object: hhObj(t.HouseholdID),
-				Detail: fmt.Sprintf("复核任务%d：不同意，退回乡镇（街道）：%s", t.ID, reason)})
-		}
-		e, err := tx.RecipientForUpdate(ctx, p.Scope(), t.HouseholdID)
-		if err != nil {
-			return err
-		}
-		if e.Amount != prop.OldAmount {
-			return errs.New(errs.Conflict, "", "复核意见提出后保障金额已发生变化，请乡镇（街道）重新核算")
-		}
-		if err := apply(ctx, tx, &e, t, prop, reason, today); err != nil {
-			return err
-		}
-		t.Status, t.Decision = "decided", "approved"
-		if err := tx.SaveReviewTask(ctx, &t, "proposed"); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, store.Entry{Action: "review.decide", Object: hhObj(t.HouseholdID),
-			Detail: fmt.Sprintf("复核任务%d：同意%s，%s元→%s元，自%s起", t.ID, prop.Outcome.Label(),
-				prop.OldAmount.Yuan(), prop.NewAmount.Yuan(), prop.EffectiveMonth)})
+	_, err = s.ActReview(ctx, p, a)
+	return err
+}
+
+// currentTask reads a task within the caller's scope for its version.
+func (s *Service) currentTask(ctx context.Context, p authz.Principal, taskID int64) (store.ReviewTask, error) {
+	var t store.ReviewTask
+	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+		var err error
+		t, err = tx.ReviewTask(ctx, p.Scope(), taskID)
+		return err
 	})
+	return t, err
 }
 
 // apply writes an approved proposal to the register and the history.

@@ -199,17 +199,18 @@ type ReviewTask struct {
 	Seed        string // spot checks: the recorded seed
 	SpotCheckID int64
 	CreatedAt   time.Time
+	Version     int64 // optimistic version, bumped by every change
 }
 
 const taskCols = `id, household_id, region_code, kind, due, reason, status, proposal, proposed_by, decided_by, decided_at,
-	decision, seed, COALESCE(spot_check_id, 0), created_at`
+	decision, seed, COALESCE(spot_check_id, 0), created_at, version`
 
 func scanTask(s scanner) (ReviewTask, error) {
 	var t ReviewTask
 	var rc string
 	var dec, created int64
 	err := s.Scan(&t.ID, &t.HouseholdID, &rc, &t.Kind, &t.Due, &t.Reason, &t.Status, &t.Proposal, &t.ProposedBy,
-		&t.DecidedBy, &dec, &t.Decision, &t.Seed, &t.SpotCheckID, &created)
+		&t.DecidedBy, &dec, &t.Decision, &t.Seed, &t.SpotCheckID, &created, &t.Version)
 	t.Region, t.DecidedAt, t.CreatedAt = region.Code(rc), fromMS(dec), fromMS(created)
 	return t, err
 }
@@ -219,7 +220,7 @@ func scanTask(s scanner) (ReviewTask, error) {
 // review_tasks_one_open); created reports which. It never fails on that
 // duplicate, so a PostgreSQL transaction stays usable.
 func (tx *Tx) CreateReviewTask(ctx context.Context, t *ReviewTask) (created bool, err error) {
-	t.Status, t.CreatedAt = "open", tx.db.now()
+	t.Status, t.CreatedAt, t.Version = "open", tx.db.now(), 1
 	err = tx.queryRow(ctx, `INSERT INTO review_tasks (household_id, region_code, kind, due, reason, status, seed, spot_check_id,
 		created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)
 		ON CONFLICT (household_id, kind) WHERE status <> 'decided' DO NOTHING RETURNING id`,
@@ -284,7 +285,7 @@ func (tx *Tx) ReviewTaskForUpdate(ctx context.Context, scope region.Scope, id in
 // status is still fromStatus, so two people cannot both act on it.
 func (tx *Tx) SaveReviewTask(ctx context.Context, t *ReviewTask, fromStatus string) error {
 	res, err := tx.exec(ctx, `UPDATE review_tasks SET status = ?, proposal = ?, proposed_by = ?, decided_by = ?, decided_at = ?,
-		decision = ? WHERE id = ? AND status = ?`, t.Status, t.Proposal, t.ProposedBy, t.DecidedBy, ms(t.DecidedAt),
+		decision = ?, version = version + 1 WHERE id = ? AND status = ?`, t.Status, t.Proposal, t.ProposedBy, t.DecidedBy, ms(t.DecidedAt),
 		t.Decision, t.ID, fromStatus)
 	if err != nil {
 		return mapErr(err, "保存复核任务失败")

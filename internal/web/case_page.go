@@ -59,6 +59,7 @@ type caseHeader struct {
 // optionCard is one action the user may take (or sees greyed out).
 type optionCard struct {
 	CaseID      int64
+	Action      string // the form's target: /cases/{id}/act/{transition}, /reviews/{id}/act/{transition}
 	ID          string
 	Label       string
 	Target      string
@@ -367,7 +368,7 @@ func sortedKeys(m map[string]string) []string {
 func optionCardOf(o workflow.Option, v casework.View, staff []casework.StaffMember, today time.Time, f *caseFailure,
 	failFields map[string]string, failAll []string) optionCard {
 	t := o.Transition
-	card := optionCard{CaseID: v.Case.ID, ID: t.ID, Label: t.Label, Activity: t.IsActivity(), Enabled: o.Enabled, Reason: o.Reason,
+	card := optionCard{CaseID: v.Case.ID, Action: "/cases/" + strconv.FormatInt(v.Case.ID, 10) + "/act/" + t.ID, ID: t.ID, Label: t.Label, Activity: t.IsActivity(), Enabled: o.Enabled, Reason: o.Reason,
 		Warning: o.Warning, NeedsReason: t.RequiresReason, Key: newKey(), Version: v.Case.Version, Failed: f != nil}
 	if card.Activity {
 		card.Target = "办理事项，记录后状态不变"

@@ -454,6 +454,8 @@ func navKey(href string) string {
 		return "households"
 	case strings.HasPrefix(href, "/cases"):
 		return "cases"
+	case strings.HasPrefix(href, "/reviews"):
+		return "reviews"
 	case strings.HasPrefix(href, "/workflow"):
 		return "workflow"
 	case strings.HasPrefix(href, "/audit"):

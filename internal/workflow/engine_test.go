@@ -350,6 +350,7 @@ func TestGuardMessages(t *testing.T) {
 		{"no_open_objection", Facts{OpenObjections: 2}, "尚有 2 条异议未处理完毕"},
 		{"has_open_objection", Facts{}, "没有待处理的异议"},
 		{"county_visit_done_if_flagged", Facts{RelativeRegistered: true}, "近亲属备案家庭须经县级入户核查后方可审批"},
+		{"not_proposer", Facts{ActorProposed: true}, MsgProposer},
 		{"extension_allowed", Facts{}, "办理时限未在计算中（尚未受理或已办结），无需延长"},
 		{"extension_allowed", Facts{Params: p, TimeLimitRunning: true, TimeLimitExtended: true}, "办理时限已延长至 45 个工作日，不能再次延长"},
 	}

@@ -47,6 +47,10 @@ type Facts struct {
 	RelativeRegistered bool // the case is flagged by relative registration (近亲属备案)
 	CountyVisitDone    bool // a county-level home visit is recorded
 
+	// Recipient review: the acting person proposed the outcome now to be
+	// decided (the decider must be someone else).
+	ActorProposed bool
+
 	// Total time limit (see Schedule.Fill).
 	TimeLimitRunning  bool
 	TimeLimitExtended bool
@@ -143,6 +147,9 @@ var Guards = map[string]Guard{
 	"county_visit_done_if_flagged": func(f Facts) error {
 		return failIf(f.RelativeRegistered && !f.CountyVisitDone, "近亲属备案家庭须经县级入户核查后方可审批")
 	},
+	"not_proposer": func(f Facts) error {
+		return failIf(f.ActorProposed, "%s", MsgProposer)
+	},
 	"extension_allowed": func(f Facts) error {
 		if !f.TimeLimitRunning {
 			return fail("办理时限未在计算中（尚未受理或已办结），无需延长")
@@ -171,6 +178,7 @@ var GuardLabels = map[string]string{
 	"has_open_objection":           "有未处理异议",
 	"county_visit_done_if_flagged": "近亲属备案家庭已县级入户",
 	"extension_allowed":            "未曾延长",
+	"not_proposer":                 "决定人不是复核意见提出人",
 }
 
 // FormatDate formats a date the way notices and messages write it:

@@ -135,6 +135,7 @@ var Documents = map[string]string{
 	"publicity_list":    "公示名单",
 	"approval_notice":   "最低生活保障批准通知书",
 	"rejection_notice":  "不予批准通知书",
+	"review_notice":     "低保待遇变更（停发）告知书",
 }
 
 // Certifications maps the certification names transitions use to the
