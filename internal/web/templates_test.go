@@ -216,6 +216,10 @@ func TestEveryTemplateRenders(t *testing.T) {
 				`id="policy-form"`, "请修正以下问题"}},
 		{"workflow", p, wp, []string{`<img src="/workflow/seed.svg"`, `<img src="/workflow/national-2021.svg"`,
 			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
+		{"reports", p, reportFixtures(), []string{`id="report-row-3"`, "请选择变化类型", `value="income_up" selected`, `id="report-form"`}},
+		{"report", p, reportPageFixture(), []string{`data-state="reported"`, `action="/reviews/reports/3/act/confirm"`, "须回避", "请填写核实情况", `id="reason-refute"`}},
+		{"spotchecks", p, spotCheckListFixture(), []string{`id="spot-row-2"`, "1 / 3", "随机种子应为正整数"}},
+		{"spotcheck", p, spotCheckFixture(), []string{"刘*山", "近亲属备案", "请写明核查情况", `id="result-form-9"`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {
