@@ -20,6 +20,7 @@ import (
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
 	"dibao/internal/fieldcrypt"
+	"dibao/internal/recipients"
 	"dibao/internal/server"
 	"dibao/internal/store"
 	"dibao/internal/training"
@@ -127,6 +128,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	}
 	if _, err := demo.LoadTraining(ctx, db, &training.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo training: %w", err)
+	}
+	if _, err := demo.LoadReports(ctx, db, &recipients.Service{DB: db, Now: db.Now}); err != nil {
+		return fmt.Errorf("load demo change reports: %w", err)
 	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {
