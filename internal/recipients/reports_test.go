@@ -145,6 +145,14 @@ func TestChangeReportForwardAndClose(t *testing.T) {
 		if r3.State != "closed" || !r3.Closed {
 			t.Fatalf("after close: %+v", r3)
 		}
+		// The village may withdraw a report the township has not verified, with a reason.
+		r4 := w.report(clerk, w.hids[4])
+		if _, err := w.act(clerk, &r4, "withdraw", workflow.Input{}, ""); !isCode(err, errs.Invalid) {
+			t.Fatalf("withdraw without reason: %v", err)
+		}
+		if _, err := w.act(clerk, &r4, "withdraw", workflow.Input{Reason: "报告有误，该户长子未外出务工"}, ""); err != nil || r4.State != "withdrawn" {
+			t.Fatalf("withdraw: %v %+v", err, r4)
+		}
 		if n := w.count("SELECT id FROM review_tasks WHERE kind = 'change_report'"); n != 1 {
 			t.Fatalf("%d change-report tasks, want 1", n)
 		}
@@ -158,8 +166,8 @@ func TestChangeReportForwardAndClose(t *testing.T) {
 			t.Fatalf("open reports %d (err %v), want none", len(list), err)
 		}
 		list, err = w.svc.Reports(ctx, w.county, store.ChangeReportFilter{Kind: "income_up"})
-		if err != nil || len(list) != 3 {
-			t.Fatalf("county list %d (err %v), want 3", len(list), err)
+		if err != nil || len(list) != 4 {
+			t.Fatalf("county list %d (err %v), want 4", len(list), err)
 		}
 	})
 }
