@@ -36,6 +36,8 @@ func TaskKindLabel(kind string) string {
 		return "定期复核"
 	case TaskSpotCheck:
 		return "县级抽查"
+	case TaskChangeReport:
+		return "变化报告复核"
 	}
 	return kind
 }
@@ -126,42 +128,10 @@ func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Sco
 	L.params.CertificationGate = L.set.Enum(policy.CertificationGate)
 	L.after = benefit.Compute(L.h, L.set.BenefitParams(), today)
 	L.before, L.known = resultInForce(L.entry)
-	if L.relatives, err = s.relativeStaff(ctx, tx, L.entry, L.h); err != nil {
+	if L.relatives, err = s.relativeStaff(ctx, tx, L.entry.HouseholdID); err != nil {
 		return nil, err
 	}
 	return L, nil
-}
-
-// relativeStaff lists the staff accounts that must not act on a
-// recipient's review (近亲属回避): those recorded as relatives on the
-// approving case, and any whose ID number in the staff register is a
-// member's of the household now.
-func (s *Service) relativeStaff(ctx context.Context, tx *store.Tx, e store.RegisterEntry, h household.Household) ([]int64, error) {
-	var ids []int64
-	if e.CaseID != 0 {
-		rels, err := tx.Relatives(ctx, e.CaseID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rels {
-			if r.UserID != 0 && !slices.Contains(ids, r.UserID) {
-				ids = append(ids, r.UserID)
-			}
-		}
-	}
-	for _, m := range h.Members {
-		if m.IDNumber == "" {
-			continue
-		}
-		uid, _, _, err := tx.StaffByIDIndex(ctx, s.DB.IDIndex(m.IDNumber))
-		if err != nil {
-			return nil, err
-		}
-		if uid != 0 && !slices.Contains(ids, uid) {
-			ids = append(ids, uid)
-		}
-	}
-	return ids, nil
 }
 
 func (L *reviewLoad) facts(p authz.Principal, today time.Time, in workflow.Input) workflow.Facts {

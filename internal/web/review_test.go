@@ -173,11 +173,11 @@ func TestReviewPages(t *testing.T) {
 			t.Fatalf("decide: %d\n%s", r.StatusCode, r.body)
 		}
 		r = cnty.get(path)
-		if !strings.Contains(r.body, path+"/notice") || !strings.Contains(r.body, "DB-BG-130199-2026-") ||
+		if !strings.Contains(r.body, strings.Replace(path, "/reviews/", "/reviews/notices/", 1)) || !strings.Contains(r.body, "DB-BG-130199-2026-") ||
 			!strings.Contains(r.body, "no-actions") {
 			t.Fatalf("decided page:\n%s", r.body)
 		}
-		r = cnty.get(path + "/notice")
+		r = cnty.get(strings.Replace(path, "/reviews/", "/reviews/notices/", 1))
 		if r.StatusCode != 200 || !strings.Contains(r.body, "申请人对决定不服的，可以依法申请行政复议或者提起行政诉讼") {
 			t.Fatalf("notice: %d", r.StatusCode)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ func (s *server) reviewRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /reviews/generate", s.auth(s.reviewGenerate))
 	mux.Handle("GET /reviews/{id}", s.auth(s.reviewDetail))
 	mux.Handle("POST /reviews/{id}/act/{transition}", s.auth(s.reviewAct))
-	mux.Handle("GET /reviews/{id}/notice", s.auth(s.reviewNotice))
+	mux.Handle("GET /reviews/notices/{id}", s.auth(s.reviewNotice))
 }
 
 const reviewPageSize = 50
@@ -50,8 +51,6 @@ type reviewRow struct {
 	HouseholdID      int64
 	DecisionRejected bool
 }
-
-type choice struct{ Value, Label string }
 
 type reviewListPage struct {
 	Filter      reviewFilter
@@ -96,14 +95,16 @@ func (s *server) renderReviewList(w http.ResponseWriter, r *http.Request, p auth
 	if n, err := strconv.Atoi(generated); err == nil && generated != "" {
 		pg.Generated = "已生成到期复核任务 " + strconv.Itoa(n) + " 件"
 	}
-	pg.Statuses = []choice{{"undecided", "未办结"}}
+	pg.Statuses = []choice{{Value: "undecided", Label: "未办结"}}
 	for _, st := range workflow.RecipientReview().States {
-		pg.Statuses = append(pg.Statuses, choice{st.ID, st.Label})
+		pg.Statuses = append(pg.Statuses, choice{Value: st.ID, Label: st.Label})
 	}
-	pg.Kinds = []choice{{recipients.TaskPeriodic, recipients.TaskKindLabel(recipients.TaskPeriodic)},
-		{recipients.TaskSpotCheck, recipients.TaskKindLabel(recipients.TaskSpotCheck)}}
-	if f.Kind != "" && f.Kind != recipients.TaskPeriodic && f.Kind != recipients.TaskSpotCheck {
-		pg.Kinds = append(pg.Kinds, choice{f.Kind, recipients.TaskKindLabel(f.Kind)})
+	kinds := []string{recipients.TaskPeriodic, recipients.TaskSpotCheck, recipients.TaskChangeReport}
+	if f.Kind != "" && !slices.Contains(kinds, f.Kind) {
+		kinds = append(kinds, f.Kind)
+	}
+	for _, k := range kinds {
+		pg.Kinds = append(pg.Kinds, choice{Value: k, Label: recipients.TaskKindLabel(k)})
 	}
 	regs, err := s.a.DB.Regions(ctx, p.Scope())
 	if err != nil {
@@ -111,7 +112,7 @@ func (s *server) renderReviewList(w http.ResponseWriter, r *http.Request, p auth
 	}
 	for _, rg := range regs {
 		if rg.Level == region.Township {
-			pg.Townships = append(pg.Townships, choice{string(rg.Code), rg.Name})
+			pg.Townships = append(pg.Townships, choice{Value: string(rg.Code), Label: rg.Name})
 		}
 	}
 	sf := store.ReviewTaskFilter{Kind: f.Kind, Status: f.Status, DueBefore: f.DueBefore, Limit: reviewPageSize,
@@ -341,13 +342,13 @@ func (s *server) loadReviewPage(r *http.Request, p authz.Principal, id int64, f 
 			item.Warning = data.Warning
 			if data.Notice != "" {
 				item.Docs = append(item.Docs, docLink{Number: data.Notice, Title: docTitle("review_notice"),
-					Href: "/reviews/" + strconv.FormatInt(t.ID, 10) + "/notice"})
+					Href: noticeHref(t.ID)})
 			}
 		}
 		pg.Timeline = append(pg.Timeline, item)
 	}
 	if v.Notice != nil {
-		pg.NoticeNumber, pg.NoticeHref = v.Notice.Number, "/reviews/"+strconv.FormatInt(t.ID, 10)+"/notice"
+		pg.NoticeNumber, pg.NoticeHref = v.Notice.Number, noticeHref(t.ID)
 	}
 	return pg, nil
 }
@@ -485,3 +486,8 @@ func (s *server) reviewNotice(w http.ResponseWriter, r *http.Request, p authz.Pr
 	_, err = w.Write(html)
 	return err
 }
+
+// noticeHref is the printable notice of a decided review task. It lives
+// under /reviews/notices/ so that it cannot collide with the change-report
+// and spot-check pages (/reviews/reports/{id}, /reviews/spot-checks/{id}).
+func noticeHref(taskID int64) string { return "/reviews/notices/" + strconv.FormatInt(taskID, 10) }

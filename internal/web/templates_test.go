@@ -222,20 +222,20 @@ func TestEveryTemplateRenders(t *testing.T) {
 				`id="policy-form"`, "请修正以下问题"}},
 		{"review_list", authz.Principal{Username: "admin", Roles: []authz.Role{authz.CountyAdmin}, Region: county}, reviewListPage{
 			Filter: reviewFilter{Kind: "change_report"}, CanGenerate: true, Total: 1, Page: 1, Pages: 1, Error: "到期日期应写作“2027-01-31”的格式",
-			Kinds:    []choice{{"periodic", "定期复核"}, {"change_report", "change_report"}},
-			Statuses: []choice{{"undecided", "未办结"}, {"open", "待乡镇复核"}},
+			Kinds:    []choice{{Value: "periodic", Label: "定期复核"}, {Value: "change_report", Label: "变化报告复核"}},
+			Statuses: []choice{{Value: "undecided", Label: "未办结"}, {Value: "open", Label: "待乡镇复核"}},
 			Rows: []reviewRow{{ID: 9, Kind: "change_report", HeadName: "张*", Village: "东湖镇 / 李家庄村", Due: "2026-12-01", Overdue: true,
 				Status: "open", StatusLabel: "待乡镇复核", StatusTone: "amber", Amount: "650.00", DecisionRejected: true}}},
-			[]string{"生成到期复核任务", `<option value="change_report" selected>change_report</option>`, "review-row-9", "逾期", "县级退回",
+			[]string{"生成到期复核任务", `<option value="change_report" selected>变化报告复核</option>`, "review-row-9", "逾期", "县级退回",
 				"到期日期应写作"}},
 		{"review_task", authz.Principal{Username: "county", Roles: []authz.Role{authz.CountyApprover}, Region: county}, reviewTaskPage{
 			ID: 9, HouseholdID: 5, Version: 2, Kind: "定期复核", StateLabel: "待县级决定", StateTone: "blue", Actor: "县级审批人",
-			HeadName: "张*", Amount: "1000.00", NoticeNumber: "DB-BG-130199-2026-000001", NoticeHref: "/reviews/9/notice",
+			HeadName: "张*", Amount: "1000.00", NoticeNumber: "DB-BG-130199-2026-000001", NoticeHref: "/reviews/notices/9",
 			Proposal: &proposalView{Outcome: "减发", OldAmount: "1000.00", NewAmount: "350.00", Reasons: []string{"月保障金由1000.00元减至350.00元"}},
 			Options: []optionCard{{Action: "/reviews/9/act/decide", ID: "decide", Label: "同意复核意见，作出决定", Enabled: true, Version: 2,
 				Style: "btn-primary"}, {ID: "send_back", Label: "退回乡镇重新复核", Reason: "复核意见的提出人不能同时作出决定"}},
 			Timeline: []eventView{{Seq: 1, Label: "提出复核意见", To: "待县级决定", Values: []kv{{"收入核查情况", "无变化"}}}}},
-			[]string{`action="/reviews/9/act/decide"`, "复核意见的提出人不能同时作出决定", "/reviews/9/notice", "减发", `href="/households/5"`,
+			[]string{`action="/reviews/9/act/decide"`, "复核意见的提出人不能同时作出决定", "/reviews/notices/9", "减发", `href="/households/5"`,
 				"无变化"}},
 		{"workflow", p, wp, []string{`<img src="/workflow/seed.svg"`, `<img src="/workflow/national-2021.svg"`,
 			"入户调查人数达到要求", "家庭经济状况入户调查表", "须写明原因"}},
@@ -261,6 +261,10 @@ func TestEveryTemplateRenders(t *testing.T) {
 			Page:       1, Pages: 2, Links: []pageLink{{Label: "1", Current: true}, {Label: "2", Href: "/rosters/3?page=2#rows"}}, Next: "/rosters/3?page=2#rows"},
 			[]string{`id="approve-roster"`, `href="/rosters/3/export.xlsx" id="export-xlsx"`, "银行回盘文件未导入", "−200.00", `id="diff-removed-table"`,
 				"账户已销户", `id="row-1"`, "第 1 / 2 页"}},
+		{"reports", p, reportFixtures(), []string{`id="report-row-3"`, "请选择变化类型", `value="income_up" selected`, `id="report-form"`}},
+		{"report", p, reportPageFixture(), []string{`data-state="reported"`, `action="/reviews/reports/3/act/confirm"`, "须回避", "请填写核实情况", `id="reason-refute"`}},
+		{"spotchecks", p, spotCheckListFixture(), []string{`id="spot-row-2"`, "1 / 3", "随机种子应为正整数"}},
+		{"spotcheck", p, spotCheckFixture(), []string{"刘*山", "近亲属备案", "请写明核查情况", `id="result-form-9"`}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {

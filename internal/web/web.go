@@ -176,6 +176,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.standardRoutes(mux)
 	s.ledgerRoutes(mux)
 	s.countyRoutes(mux)
+	s.reportRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
