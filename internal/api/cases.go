@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/casework"
 	"dibao/internal/errs"
@@ -247,11 +248,7 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, p authz.Pr
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", f.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+urlEscape(f.Name))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(f.Data)
-	return err
+	return attach.Send(w, f.ContentType, f.Name, "", f.Data)
 }
 
 func (s *server) document(w http.ResponseWriter, r *http.Request, p authz.Principal) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/ledgerimport"
@@ -46,10 +47,7 @@ func (s *server) ledgerTemplate(w http.ResponseWriter, r *http.Request, p authz.
 	if err := ledgerimport.Template(&buf); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", sheet.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename=\"ledger-template.xlsx\"")
-	_, err := buf.WriteTo(w)
-	return err
+	return attach.Send(w, sheet.ContentType, ledgerimport.TemplateName, "ledger-template.xlsx", buf.Bytes())
 }
 
 func (s *server) ledgerList(w http.ResponseWriter, r *http.Request, p authz.Principal) error {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/mask"
@@ -179,9 +180,5 @@ func (s *server) rosterBankCSV(w http.ResponseWriter, r *http.Request, p authz.P
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv")
-	w.Header().Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+".csv"))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return attach.Send(w, "text/csv", name, "roster-"+strconv.FormatInt(id, 10)+".csv", buf.Bytes())
 }

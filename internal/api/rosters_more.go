@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/recipients"
@@ -26,17 +27,6 @@ func (s *server) rosterRoutes() []Route {
 		{Method: "POST", Path: "/rosters/{id}/bank-result", Handler: s.rosterBankResult},
 		{Method: "GET", Path: "/rosters/{id}/repay.csv", Handler: s.rosterRepayCSV},
 	}
-}
-
-// attachment is a Content-Disposition for a download named name: an ASCII
-// filename for old clients and the RFC 5987 filename* with the Chinese name
-// (RFC 6266).
-func attachment(name, fallback string) string {
-	d := "attachment; filename=\"" + fallback + "\""
-	if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
-		d += "; " + strings.TrimPrefix(ext, "attachment; ")
-	}
-	return d
 }
 
 func (s *server) listRosters(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
@@ -101,12 +91,7 @@ func (s *server) rosterXLSX(w http.ResponseWriter, r *http.Request, p authz.Prin
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", sheet.ContentType)
-	h.Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+".xlsx"))
-	h.Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return attach.Send(w, sheet.ContentType, name, "roster-"+strconv.FormatInt(id, 10)+".xlsx", buf.Bytes())
 }
 
 func (s *server) rosterRepayCSV(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
@@ -119,11 +104,7 @@ func (s *server) rosterRepayCSV(w http.ResponseWriter, r *http.Request, p authz.
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv")
-	w.Header().Set("Content-Disposition", attachment(name, "roster-"+strconv.FormatInt(id, 10)+"-repay.csv"))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return attach.Send(w, "text/csv", name, "roster-"+strconv.FormatInt(id, 10)+"-repay.csv", buf.Bytes())
 }
 
 // rosterBankResult takes the bank's result file as multipart/form-data

@@ -394,6 +394,9 @@ func (s *Service) Cancel(ctx context.Context, p authz.Principal, id int64) (Batc
 	return out, err
 }
 
+// TemplateName is the template's file name.
+const TemplateName = "低保台账导入模板.xlsx"
+
 // Template writes the import template: the header row with one example
 // row, and a second sheet 填写说明 with the rules.
 func Template(w io.Writer) error {

@@ -3,10 +3,10 @@ package web
 import (
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/upload"
@@ -73,18 +73,7 @@ func (s *server) fileDownload(w http.ResponseWriter, r *http.Request, p authz.Pr
 	if _, ok := upload.Sniff(f.Data); !ok || (ct != string(upload.PDF) && ct != string(upload.JPEG) && ct != string(upload.PNG)) {
 		ct = "application/octet-stream"
 	}
-	disp := mime.FormatMediaType("attachment", map[string]string{"filename": f.Name})
-	if disp == "" {
-		disp = "attachment"
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", disp)
-	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	_, err = w.Write(f.Data)
-	return err
+	return attach.Send(w, ct, f.Name, "", f.Data)
 }
 
 // caseDocument serves an issued document as printable HTML (it opens in a

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
+	"dibao/internal/attach"
 	"dibao/internal/auditlog"
 	"dibao/internal/authz"
 	"dibao/internal/casework"
@@ -34,29 +34,6 @@ func (s *server) exportRoutes(mux *http.ServeMux) {
 // exportFile names an export after what it holds and the day it was made.
 func (s *server) exportFile(what string) string {
 	return what + "-" + s.a.DB.Now().In(cst).Format("20060102") + ".xlsx"
-}
-
-// asciiName is the fallback file name for clients without RFC 5987: the
-// ASCII letters, digits, dots, dashes and underscores of name.
-func asciiName(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		if r < 128 && (r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			b.WriteRune(r)
-		}
-	}
-	out := strings.TrimLeft(b.String(), "-_.")
-	if out == "" || strings.HasPrefix(out, "xlsx") {
-		return "export.xlsx"
-	}
-	return "export-" + out
-}
-
-// contentDisposition is an attachment header with an ASCII fallback and
-// the UTF-8 name (RFC 6266 / RFC 5987).
-func contentDisposition(name string) string {
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, asciiName(name),
-		strings.ReplaceAll(url.PathEscape(name), "+", "%2B"))
 }
 
 // sendXLSX builds the sheet, records the export (action, with the sheet
@@ -96,13 +73,7 @@ func (s *server) sendSheet(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", sheet.ContentType)
-	h.Set("Content-Disposition", contentDisposition(filename))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	_, _ = buf.WriteTo(w)
+	_ = attach.Send(w, sheet.ContentType, filename, "", buf.Bytes())
 	return nil
 }
 

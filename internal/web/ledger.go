@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/ledger"
@@ -70,10 +71,7 @@ func (s *server) ledgerTemplate(w http.ResponseWriter, r *http.Request, p authz.
 	if err := ledgerimport.Template(&buf); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", sheet.ContentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="ledger-template.xlsx"; filename*=UTF-8''%E4%BD%8E%E4%BF%9D%E5%8F%B0%E8%B4%A6%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx`)
-	_, err := buf.WriteTo(w)
-	return err
+	return attach.Send(w, sheet.ContentType, ledgerimport.TemplateName, "ledger-template.xlsx", buf.Bytes())
 }
 
 // ledgerUpload is POST /ledger: check an uploaded workbook; a file that

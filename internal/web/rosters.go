@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/mask"
@@ -416,23 +416,6 @@ func (s *server) rosterApprove(w http.ResponseWriter, r *http.Request, p authz.P
 	return nil
 }
 
-// download sends a finished file as an attachment with its Chinese name
-// (RFC 5987 filename*, after an ASCII filename for old clients).
-func download(w http.ResponseWriter, ct, name, fallback string, data []byte) error {
-	disp := "attachment; filename=\"" + fallback + "\""
-	if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
-		disp += "; " + strings.TrimPrefix(ext, "attachment; ")
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", disp)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	_, err := w.Write(data)
-	return err
-}
-
 func (s *server) rosterExportXLSX(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -443,7 +426,7 @@ func (s *server) rosterExportXLSX(w http.ResponseWriter, r *http.Request, p auth
 	if err != nil {
 		return err
 	}
-	return download(w, sheet.ContentType, name, fmt.Sprintf("roster-%d.xlsx", id), buf.Bytes())
+	return attach.Send(w, sheet.ContentType, name, fmt.Sprintf("roster-%d.xlsx", id), buf.Bytes())
 }
 
 func (s *server) rosterExportBank(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
@@ -468,7 +451,7 @@ func (s *server) rosterBankFile(w http.ResponseWriter, r *http.Request, p authz.
 		}
 		return s.renderRoster(w, r, p, statusOf(err, true), id, 1, "", err, false)
 	}
-	return download(w, "text/csv", name, fmt.Sprintf("roster-%d.csv", id), buf.Bytes())
+	return attach.Send(w, "text/csv", name, fmt.Sprintf("roster-%d.csv", id), buf.Bytes())
 }
 
 func (s *server) rosterBankResult(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
