@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -113,9 +114,13 @@ func downloadXLSX(t *testing.T, c *client, path string) (resp, [][]string) {
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("%s: status %d\n%s", path, r.StatusCode, r.body)
 	}
+	// An ASCII fallback name and the Chinese name (RFC 5987), which Go's
+	// parser prefers and decodes.
+	typ, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition"))
 	if r.Header.Get("Content-Type") != sheet.ContentType || r.Header.Get("Cache-Control") != "no-store" ||
-		!strings.Contains(r.Header.Get("Content-Disposition"), "attachment; filename=\"") ||
-		!strings.Contains(r.Header.Get("Content-Disposition"), "filename*=UTF-8''") {
+		typ != "attachment" || err != nil || !strings.HasSuffix(params["filename"], ".xlsx") ||
+		!strings.ContainsFunc(params["filename"], func(c rune) bool { return c > 127 }) ||
+		!strings.Contains(r.Header.Get("Content-Disposition"), "filename=\"") {
 		t.Fatalf("%s: headers %v", path, r.Header)
 	}
 	rows, err := sheet.Read(bytes.NewReader([]byte(r.body)))
