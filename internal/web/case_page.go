@@ -577,36 +577,65 @@ func pageFailure(err error) bool {
 // formOnly are the action form's own inputs, not recorded values.
 var formOnly = map[string]bool{"version": true, "idempotency_key": true, "reason": true}
 
+// actForm is a posted workflow action form (cases, review tasks, change
+// reports): the transition, the recorded values and reason, the version the
+// user saw (err if missing or malformed) and the idempotency key.
+type actForm struct {
+	Transition string
+	Input      workflow.Input
+	Version    int64
+	VersionErr error
+	Key        string
+}
+
+// readActForm parses an action form; an error is a form the server cannot
+// read at all.
+func readActForm(w http.ResponseWriter, r *http.Request) (actForm, error) {
+	if err := parseForm(w, r); err != nil {
+		return actForm{}, err
+	}
+	f := actForm{Transition: r.PathValue("transition"), Key: strings.TrimSpace(r.PostFormValue("idempotency_key")),
+		Input: workflow.Input{Values: map[string][]string{}, Reason: r.PostFormValue("reason")}}
+	for k, vs := range r.PostForm {
+		if !formOnly[k] {
+			f.Input.Values[k] = vs
+		}
+	}
+	f.Version, f.VersionErr = formVersion(r)
+	return f, nil
+}
+
+// actOnce runs a workflow action for a form. A double submission of the
+// same form waits for the first and then sees a newer version; the
+// idempotency record then tells whether that version is its own twin's
+// (replayed), which is success, not a conflict.
+func actOnce[T any](f actForm, act func() (T, error), replayed func(T) bool) (T, error) {
+	var out T
+	if f.VersionErr != nil {
+		return out, f.VersionErr
+	}
+	out, err := act()
+	if err != nil && f.Key != "" && errs.CodeOf(err) == errs.Conflict {
+		if again, err2 := act(); err2 == nil && replayed(again) {
+			return again, nil
+		}
+	}
+	return out, err
+}
+
 func (s *server) caseAct(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	f, err := readActForm(w, r)
+	if err != nil {
 		return err
 	}
-	tid := r.PathValue("transition")
-	in := workflow.Input{Values: map[string][]string{}, Reason: r.PostFormValue("reason")}
-	for k, vs := range r.PostForm {
-		if !formOnly[k] {
-			in.Values[k] = vs
-		}
-	}
-	key := strings.TrimSpace(r.PostFormValue("idempotency_key"))
-	var out casework.Outcome
-	version, err := formVersion(r)
-	if err == nil {
-		a := casework.Action{CaseID: id, Version: version, Transition: tid, Input: in, IdempotencyKey: key}
-		out, err = s.a.Cases.Act(r.Context(), p, a)
-		// A double submission of the same form: the second request waited
-		// for the first and then saw a newer version. The idempotency
-		// record tells whether that newer version is its own twin's.
-		if err != nil && key != "" && errs.CodeOf(err) == errs.Conflict {
-			if again, err2 := s.a.Cases.Act(r.Context(), p, a); err2 == nil && again.Replayed {
-				out, err = again, nil
-			}
-		}
-	}
+	tid := f.Transition
+	a := casework.Action{CaseID: id, Version: f.Version, Transition: tid, Input: f.Input, IdempotencyKey: f.Key}
+	out, err := actOnce(f, func() (casework.Outcome, error) { return s.a.Cases.Act(r.Context(), p, a) },
+		func(o casework.Outcome) bool { return o.Replayed })
 	if err != nil {
 		if !pageFailure(err) {
 			return err

@@ -393,28 +393,14 @@ func (s *server) reportAct(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	f, err := readActForm(w, r)
+	if err != nil {
 		return err
 	}
-	tid := r.PathValue("transition")
-	in := workflow.Input{Values: map[string][]string{}, Reason: r.PostFormValue("reason")}
-	for k, vs := range r.PostForm {
-		if !formOnly[k] {
-			in.Values[k] = vs
-		}
-	}
-	key := strings.TrimSpace(r.PostFormValue("idempotency_key"))
-	var out recipients.ReportOutcome
-	version, err := formVersion(r)
-	if err == nil {
-		a := recipients.ReportAction{ReportID: id, Version: version, Transition: tid, Input: in, IdempotencyKey: key}
-		out, err = s.a.Payments.ActOnReport(r.Context(), p, a)
-		if err != nil && key != "" && errs.CodeOf(err) == errs.Conflict {
-			if again, err2 := s.a.Payments.ActOnReport(r.Context(), p, a); err2 == nil && again.Replayed {
-				out, err = again, nil
-			}
-		}
-	}
+	tid := f.Transition
+	a := recipients.ReportAction{ReportID: id, Version: f.Version, Transition: tid, Input: f.Input, IdempotencyKey: f.Key}
+	out, err := actOnce(f, func() (recipients.ReportOutcome, error) { return s.a.Payments.ActOnReport(r.Context(), p, a) },
+		func(o recipients.ReportOutcome) bool { return o.Replayed })
 	if err != nil {
 		if !pageFailure(err) {
 			return err

@@ -439,29 +439,14 @@ func (s *server) reviewAct(w http.ResponseWriter, r *http.Request, p authz.Princ
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	f, err := readActForm(w, r)
+	if err != nil {
 		return err
 	}
-	tid := r.PathValue("transition")
-	in := workflow.Input{Values: map[string][]string{}, Reason: r.PostFormValue("reason")}
-	for k, vs := range r.PostForm {
-		if !formOnly[k] {
-			in.Values[k] = vs
-		}
-	}
-	key := strings.TrimSpace(r.PostFormValue("idempotency_key"))
-	version, err := formVersion(r)
-	if err == nil {
-		a := recipients.ReviewAction{TaskID: id, Version: version, Transition: tid, Input: in, IdempotencyKey: key}
-		_, err = s.a.Payments.ActReview(r.Context(), p, a)
-		// A double submission: the second request saw the newer version;
-		// the idempotency record tells whether it is its own twin's.
-		if err != nil && key != "" && errs.CodeOf(err) == errs.Conflict {
-			if again, err2 := s.a.Payments.ActReview(r.Context(), p, a); err2 == nil && again.Replayed {
-				err = nil
-			}
-		}
-	}
+	tid := f.Transition
+	a := recipients.ReviewAction{TaskID: id, Version: f.Version, Transition: tid, Input: f.Input, IdempotencyKey: f.Key}
+	_, err = actOnce(f, func() (recipients.ReviewOutcome, error) { return s.a.Payments.ActReview(r.Context(), p, a) },
+		func(o recipients.ReviewOutcome) bool { return o.Replayed })
 	if err != nil {
 		if !pageFailure(err) {
 			return err
