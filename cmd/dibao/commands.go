@@ -70,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	go recipients.ResumeStandardChanges(ctx, a.Payments, log) // a standard change left applying continues
+	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	h, err := server.Handler(a)
 	if err != nil {
 		return err

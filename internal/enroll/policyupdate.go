@@ -72,11 +72,13 @@ var affected = map[string][]string{
 	"bank_csv_encoding":        {postApprove, postManage},
 
 	// Dynamic management.
-	"review_months_stable":   {postInvestigate, postReview, postManage},
-	"review_months_variable": {postInvestigate, postReview, postManage},
-	"spot_check_rate":        {postApprove, postManage},
-	"phaseout_months":        {postReview, postApprove, postManage},
-	"phaseout_taper":         {postReview, postApprove, postManage},
+	"review_months_stable":         {postInvestigate, postReview, postManage},
+	"review_months_variable":       {postInvestigate, postReview, postManage},
+	"review_variable_able_bodied":  {postInvestigate, postReview, postManage},
+	"review_variable_income_kinds": {postInvestigate, postReview, postManage},
+	"spot_check_rate":              {postApprove, postManage},
+	"phaseout_months":              {postReview, postApprove, postManage},
+	"phaseout_taper":               {postReview, postApprove, postManage},
 
 	// Training and assessment: trainers and the training admin.
 	"regular_hours":           {postTrain, postTrainingAdmin},

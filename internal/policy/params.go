@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"dibao/internal/household"
 	"dibao/internal/money"
 	"dibao/internal/region"
 	"dibao/internal/roster"
@@ -9,41 +10,45 @@ import (
 // Parameter names; use these rather than string literals so a typo fails
 // to compile instead of panicking in a Set accessor.
 const (
-	RegularHours           = "regular_hours"
-	SpecialHours           = "special_hours"
-	ExpertInvitesPerYear   = "expert_invites_per_year"
-	TheoryPass             = "theory_pass"
-	PracticalPass          = "practical_pass"
-	DailyPass              = "daily_pass"
-	ExcellentMark          = "excellent_mark"
-	MinInvestigators       = "min_investigators"
-	PublicityWD            = "publicity_wd"
-	Appraisal              = "appraisal"
-	ForwardWD              = "forward_wd"
-	InvestigationStartWD   = "investigation_start_wd"
-	CountyDecisionWD       = "county_decision_wd"
-	RejectionNoticeWD      = "rejection_notice_wd"
-	TotalWD                = "total_wd"
-	TotalWDExtended        = "total_wd_extended"
-	WorkflowProfile        = "workflow_profile"
-	ReviewMonthsStable     = "review_months_stable"
-	ReviewMonthsVariable   = "review_months_variable"
-	SpotCheckRate          = "spot_check_rate"
-	PhaseoutMonths         = "phaseout_months"
-	PhaseoutTaper          = "phaseout_taper"
-	AssetMonths            = "asset_months"
-	VehicleExemptValue     = "vehicle_exempt_value"
-	MaxHomes               = "max_homes"
-	RoundingMode           = "rounding"
-	MinPayment             = "min_payment"
-	StandardUrban          = "standard.urban"
-	StandardRural          = "standard.rural"
-	IncomeWindowMonths     = "income_window_months"
-	NearThresholdFactor    = "near_threshold_factor"
-	SinglePersonEnrollment = "single_person_enrollment"
-	CertificationGate      = "certification_gate"
-	BankCSVColumns         = "bank_csv_columns"
-	BankCSVEncoding        = "bank_csv_encoding"
+	RegularHours         = "regular_hours"
+	SpecialHours         = "special_hours"
+	ExpertInvitesPerYear = "expert_invites_per_year"
+	TheoryPass           = "theory_pass"
+	PracticalPass        = "practical_pass"
+	DailyPass            = "daily_pass"
+	ExcellentMark        = "excellent_mark"
+	MinInvestigators     = "min_investigators"
+	PublicityWD          = "publicity_wd"
+	Appraisal            = "appraisal"
+	ForwardWD            = "forward_wd"
+	InvestigationStartWD = "investigation_start_wd"
+	CountyDecisionWD     = "county_decision_wd"
+	RejectionNoticeWD    = "rejection_notice_wd"
+	TotalWD              = "total_wd"
+	TotalWDExtended      = "total_wd_extended"
+	WorkflowProfile      = "workflow_profile"
+	ReviewMonthsStable   = "review_months_stable"
+	ReviewMonthsVariable = "review_months_variable"
+	// ReviewVariableAbleBodied and ReviewVariableIncomeKinds say which
+	// households are reviewed on the shorter (variable) cycle.
+	ReviewVariableAbleBodied  = "review_variable_able_bodied"
+	ReviewVariableIncomeKinds = "review_variable_income_kinds"
+	SpotCheckRate             = "spot_check_rate"
+	PhaseoutMonths            = "phaseout_months"
+	PhaseoutTaper             = "phaseout_taper"
+	AssetMonths               = "asset_months"
+	VehicleExemptValue        = "vehicle_exempt_value"
+	MaxHomes                  = "max_homes"
+	RoundingMode              = "rounding"
+	MinPayment                = "min_payment"
+	StandardUrban             = "standard.urban"
+	StandardRural             = "standard.rural"
+	IncomeWindowMonths        = "income_window_months"
+	NearThresholdFactor       = "near_threshold_factor"
+	SinglePersonEnrollment    = "single_person_enrollment"
+	CertificationGate         = "certification_gate"
+	BankCSVColumns            = "bank_csv_columns"
+	BankCSVEncoding           = "bank_csv_encoding"
 )
 
 // bankColumns are the known columns of the bank payment file (package
@@ -52,6 +57,15 @@ var bankColumns = func() []Choice {
 	var out []Choice
 	for _, c := range roster.BankColumns() {
 		out = append(out, Choice{Code: c.Key, Label: c.Title})
+	}
+	return out
+}()
+
+// incomeKindChoices are the income kinds of the household model.
+var incomeKindChoices = func() []Choice {
+	var out []Choice
+	for _, k := range household.IncomeKinds {
+		out = append(out, Choice{Code: k.Code, Label: k.Label})
 	}
 	return out
 }()
@@ -160,6 +174,12 @@ var defs = []Def{
 		Unit: "月", Source: SourceNational, Basis: "国家规定；制度文件要求每年至少核查一次", Levels: countyOrTownship},
 	{Name: ReviewMonthsVariable, Label: "收入不稳定家庭核查周期", Group: GroupDynamic, Kind: Int, Min: 1, Max: 12, Default: "6",
 		Unit: "月", Source: SourceNational, Basis: "国家规定", Levels: countyOrTownship},
+	{Name: ReviewVariableAbleBodied, Label: "有劳动能力成员的家庭按收入不稳定核查", Group: GroupDynamic, Kind: Bool,
+		Default: "true", Source: SourceLocal, Basis: "地方规定；是表示有劳动年龄内有劳动能力成员的家庭按收入不稳定家庭的周期核查",
+		Levels: countyOnly},
+	{Name: ReviewVariableIncomeKinds, Label: "按收入不稳定核查的收入类型", Group: GroupDynamic, Kind: List,
+		Default: "business", Choices: incomeKindChoices, Source: SourceLocal,
+		Basis: "地方规定；有所列任一类收入的家庭按收入不稳定家庭的周期核查", Levels: countyOnly},
 	{Name: SpotCheckRate, Label: "县级抽查比例", Group: GroupDynamic, Kind: Decimal, Scale: 2, Min: 0, Max: 100,
 		Default: "0.30", Source: SourceLocal, Basis: "2012年国家规定，地方可调整", Levels: countyOnly},
 	{Name: PhaseoutMonths, Label: "渐退期", Group: GroupDynamic, Kind: Int, Min: 0, Max: 6, Default: "6",

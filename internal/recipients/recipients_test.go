@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -305,6 +308,31 @@ func TestReviewDecreaseAndRoster(t *testing.T) {
 		}
 		if w.audits("roster.export") != 1 || w.audits("roster.approve") != 1 || w.audits("roster.build") != 3 {
 			t.Fatalf("audits: export %d approve %d build %d", w.audits("roster.export"), w.audits("roster.approve"), w.audits("roster.build"))
+		}
+	})
+}
+
+// The periodic review tasks fall due by themselves: the scheduler serve
+// starts generates them at once and keeps ticking without creating a
+// second task for anyone, and stops with its context.
+func TestGenerateReviewsEvery(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		c, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			recipients.GenerateReviewsEvery(c, w.svc, time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			close(done)
+		}()
+		// Let it tick many times.
+		for w.audits("review.generate") < 5 {
+			runtime.Gosched()
+		}
+		cancel()
+		<-done
+		tasks, err := db.ReviewTasks(ctx, region.ScopeOf(testenv.County), recipients.TaskPeriodic, "")
+		if err != nil || len(tasks) != len(w.hids) {
+			t.Fatalf("%d periodic tasks after many runs (err %v), want one per household (%d)", len(tasks), err, len(w.hids))
 		}
 	})
 }

@@ -31,6 +31,11 @@ func reviewRule(set policy.Set) review.Rule {
 	rule := review.DefaultRule()
 	rule.StableMonths = set.Int(policy.ReviewMonthsStable)
 	rule.VariableMonths = set.Int(policy.ReviewMonthsVariable)
+	rule.VariableIfAbleBodied = set.Bool(policy.ReviewVariableAbleBodied)
+	rule.VariableIfIncomeKinds = nil
+	for _, k := range set.List(policy.ReviewVariableIncomeKinds) {
+		rule.VariableIfIncomeKinds = append(rule.VariableIfIncomeKinds, household.IncomeKind(k))
+	}
 	return rule
 }
 
