@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"dibao/internal/household"
@@ -30,59 +29,6 @@ type BulkRecipient struct {
 	Persons    int    // persons covered
 	StartMonth string // YYYY-MM
 	Benefit    string // benefit.Result JSON of the decision, or ""
-}
-
-// bulkParams bounds the placeholders of one statement (SQLite allows 32766,
-// PostgreSQL 65535).
-const bulkParams = 16000
-
-// insertMany runs "INSERT INTO <into> VALUES (…), (…) <suffix>" over rows in
-// chunks; with scan, the suffix is a RETURNING clause and scan reads each
-// returned row.
-func (tx *Tx) insertMany(ctx context.Context, into string, rows [][]any, suffix string, scan func(*sql.Rows) error) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	cols := len(rows[0])
-	per := max(1, min(1000, bulkParams/cols))
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-	for lo := 0; lo < len(rows); lo += per {
-		hi := min(lo+per, len(rows))
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + into + " VALUES ")
-		args := make([]any, 0, (hi-lo)*cols)
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				b.WriteString(", ")
-			}
-			b.WriteString(tuple)
-			args = append(args, rows[i]...)
-		}
-		b.WriteString(" " + suffix)
-		if scan == nil {
-			if _, err := tx.exec(ctx, b.String(), args...); err != nil {
-				return mapErr(err, "批量写入失败")
-			}
-			continue
-		}
-		rs, err := tx.query(ctx, b.String(), args...)
-		if err != nil {
-			return mapErr(err, "批量写入失败")
-		}
-		for rs.Next() {
-			if err := scan(rs); err != nil {
-				rs.Close()
-				return mapErr(err, "批量写入失败")
-			}
-		}
-		if err := rs.Close(); err != nil {
-			return mapErr(err, "批量写入失败")
-		}
-		if err := rs.Err(); err != nil {
-			return mapErr(err, "批量写入失败")
-		}
-	}
-	return nil
 }
 
 // BulkEnroll writes recs in the transaction: the households with their
@@ -111,7 +57,7 @@ func (tx *Tx) BulkEnroll(ctx context.Context, recs []BulkRecipient) error {
 			actor, now, now, 1}
 	}
 	byAddress := make(map[string]int64, len(recs))
-	err := tx.insertMany(ctx, `households (region_code, head_name, address, urban, phone_enc, bank_name, bank_enc, notes,
+	err := tx.insertMany(ctx, "批量写入压测数据失败", `households (region_code, head_name, address, urban, phone_enc, bank_name, bank_enc, notes,
 		created_by, created_at, updated_at, version)`, hh, "RETURNING id, address", func(rs *sql.Rows) error {
 		var id int64
 		var addr string
@@ -151,12 +97,12 @@ func (tx *Tx) BulkEnroll(ctx context.Context, recs []BulkRecipient) error {
 		cs = append(cs, []any{r.CaseNumber, ids[i], string(r.Household.Region), "seed", "approved", 1, now, "{}", r.Benefit,
 			int64(r.Amount), r.Category, r.StartMonth, 1, actor, now, now})
 	}
-	if err := tx.insertMany(ctx, `members (household_id, position, name, relation, id_enc, id_index, sex, birth_date,
+	if err := tx.insertMany(ctx, "批量写入压测数据失败", `members (household_id, position, name, relation, id_enc, id_index, sex, birth_date,
 		disability_grade, disability_enc, labour, health, health_enc, co_resident)`, mrows, "", nil); err != nil {
 		return err
 	}
 	caseOf := make(map[int64]int64, len(recs))
-	err = tx.insertMany(ctx, `cases (number, household_id, region_code, profile, state, version, state_since, policy, benefit,
+	err = tx.insertMany(ctx, "批量写入压测数据失败", `cases (number, household_id, region_code, profile, state, version, state_since, policy, benefit,
 		amount_fen, category, start_month, closed, created_by, created_at, updated_at)`, cs, "RETURNING id, household_id",
 		func(rs *sql.Rows) error {
 			var id, hid int64
@@ -177,10 +123,10 @@ func (tx *Tx) BulkEnroll(ctx context.Context, recs []BulkRecipient) error {
 			r.Benefit}
 		hs[i] = []any{ids[i], now, "enrolled", 0, int64(r.Amount), r.StartMonth, "经审批纳入最低生活保障", c, tx.p.Username}
 	}
-	if err := tx.insertMany(ctx, `recipients (household_id, case_id, region_code, category, amount_fen, members, start_month,
+	if err := tx.insertMany(ctx, "批量写入压测数据失败", `recipients (household_id, case_id, region_code, category, amount_fen, members, start_month,
 		status, approved_at, benefit)`, rr, "", nil); err != nil {
 		return err
 	}
-	return tx.insertMany(ctx, `recipient_history (household_id, at, kind, old_amount, new_amount, effective_month, reason, case_id,
+	return tx.insertMany(ctx, "批量写入压测数据失败", `recipient_history (household_id, at, kind, old_amount, new_amount, effective_month, reason, case_id,
 		actor)`, hs, "", nil)
 }
