@@ -148,3 +148,23 @@ func BenchmarkRosterBuild(b *testing.B) {
 		b.ReportMetric(rs[1].AppRate(), "xlsx-rows/s")
 	}
 }
+
+// BenchmarkStandardChange runs a standard change over a 2,000-household
+// register and reports the app/raw ratio (go test -bench StandardChange
+// -cpuprofile …).
+func BenchmarkStandardChange(b *testing.B) {
+	db := testenv.SQLite(b)
+	testenv.SeedRegions(b, db)
+	if _, err := bench.Register(context.Background(), db, testenv.County, 2000, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, _, err := bench.StandardChange(context.Background(), db, testenv.County, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Ratio, "app/raw")
+		b.ReportMetric(r.AppRate(), "households/s")
+	}
+}
