@@ -31,7 +31,8 @@ usage:
   dibao key generate [--out FILE]           write a new key file (0600)
   dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
   dibao calendar show [--from D] [--days N] working days from the stored calendar
-  dibao bench households|cases|all [--n 500] [--db URL]   app vs raw SQL, as a ratio
+  dibao bench households|cases|roster|standard-change|register|all [--n 500] [--recipients 20000] [--db URL]
+                                              app vs raw SQL, as a ratio
   dibao ledger template FILE.xlsx           write the 台账 import template
   dibao ledger check --county C FILE.xlsx   check a ledger row by row (exit 1 if any row is wrong)
   dibao ledger import --county C [--only-valid] FILE.xlsx   check, then import the valid rows

@@ -23,15 +23,68 @@ type Result struct {
 	Name  string
 	Ops   int
 	App   time.Duration // through the services
-	Raw   time.Duration // the same rows, raw SQL
+	Raw   time.Duration // the same rows, raw SQL (0 = no raw counterpart)
 	Ratio float64       // App / Raw
+
+	// Unit is what Ops counts: "" (operations: time per op is printed),
+	// "rows" or "households" (throughput per second is printed) or "pages"
+	// (latency percentiles are printed).
+	Unit                           string
+	AppP50, AppP95, RawP50, RawP95 time.Duration // latency workloads
+	Note                           string        // printed after the ratio
+}
+
+// AppRate and RawRate are Ops per second.
+func (r Result) AppRate() float64 { return rate(r.Ops, r.App) }
+
+// RawRate is Ops per second of the raw run.
+func (r Result) RawRate() float64 { return rate(r.Ops, r.Raw) }
+
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }
 
 func (r Result) String() string {
 	per := func(d time.Duration) string {
 		return (d / time.Duration(max(r.Ops, 1))).Round(time.Microsecond).String()
 	}
-	return fmt.Sprintf("%-22s %6d ops   app %10s/op   raw %10s/op   ratio %.2f×", r.Name, r.Ops, per(r.App), per(r.Raw), r.Ratio)
+	ratio := "—"
+	if r.Raw > 0 {
+		ratio = fmt.Sprintf("%.2f×", r.Ratio)
+	}
+	var s string
+	switch r.Unit {
+	case "":
+		s = fmt.Sprintf("%-22s %6d ops   app %10s/op   raw %10s/op   ratio %s", r.Name, r.Ops, per(r.App), per(r.Raw), ratio)
+	case "pages":
+		ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+		s = fmt.Sprintf("%-22s %6d %-10s app p50 %8s p95 %8s   raw p50 %8s p95 %8s   ratio %s", r.Name, r.Ops, r.Unit,
+			ms(r.AppP50), ms(r.AppP95), ms(r.RawP50), ms(r.RawP95), ratio)
+	default:
+		raw := "—"
+		if r.Raw > 0 {
+			raw = fmt.Sprintf("%7.3fs %9.0f/s", r.Raw.Seconds(), r.RawRate())
+		}
+		s = fmt.Sprintf("%-22s %6d %-10s app %7.3fs %9.0f/s   raw %18s   ratio %s", r.Name, r.Ops, r.Unit,
+			r.App.Seconds(), r.AppRate(), raw, ratio)
+	}
+	if r.Note != "" {
+		s += "   (" + r.Note + ")"
+	}
+	return s
+}
+
+// Table prints results one a line under a title line, then what the
+// ratio means.
+func Table(w io.Writer, title string, rs []Result) {
+	fmt.Fprintln(w, title)
+	for _, r := range rs {
+		fmt.Fprintln(w, "  "+r.String())
+	}
+	fmt.Fprintln(w, "ratio = time through the services ÷ the same rows with raw SQL (no validation, policy, sealing, scope or audit)")
 }
 
 // Households runs the household workloads on db: n creations through the

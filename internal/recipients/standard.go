@@ -271,13 +271,21 @@ func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key st
 	}
 	job := store.StandardChange{County: county, Urban: urban, Rural: rural, EffectiveMonth: m.String()}
 	var items []store.StandardItem
+	ids := make([]int64, 0, len(regs))
+	for _, e := range regs {
+		ids = append(ids, e.HouseholdID)
+	}
+	households, err := s.DB.HouseholdsByID(ctx, scope, ids) // batched: a county has tens of thousands
+	if err != nil {
+		return StandardSummary{}, err
+	}
 	for _, e := range regs {
 		if e.PhaseOutFrom != "" {
 			continue // the amount is frozen during phase-out
 		}
-		h, err := s.DB.Household(ctx, scope, e.HouseholdID)
-		if err != nil {
-			return StandardSummary{}, err
+		h, ok := households[e.HouseholdID]
+		if !ok {
+			return StandardSummary{}, errs.New(errs.NotFound, "", "家庭不存在或不在您的管辖范围内")
 		}
 		it, err := s.recomputeOne(e, h, params)
 		if err != nil {

@@ -429,14 +429,20 @@ func (tx *Tx) ReplaceRosterRows(ctx context.Context, r *Roster, rows []RosterRow
 	if _, err := tx.exec(ctx, "DELETE FROM roster_rows WHERE roster_id = ?", r.ID); err != nil {
 		return mapErr(err, "保存发放名册失败")
 	}
-	for _, x := range rows {
-		if _, err := tx.exec(ctx, `INSERT INTO roster_rows (roster_id, household_id, region_code, amount_fen, note)
-			VALUES (?, ?, ?, ?, ?)`, r.ID, x.HouseholdID, string(x.Region), int64(x.Amount), x.Note); err != nil {
-			if isUnique(err, "") {
-				return errs.New(errs.Conflict, "household_id", "户 "+itoa(x.HouseholdID)+" 在名册中重复")
-			}
-			return mapErr(err, "保存发放名册失败")
+	// One multi-row INSERT per chunk: a county roster has tens of thousands
+	// of rows. A duplicate is named before anything is written.
+	seen := make(map[int64]bool, len(rows))
+	vals := make([][]any, len(rows))
+	for i, x := range rows {
+		if seen[x.HouseholdID] {
+			return errs.New(errs.Conflict, "household_id", "户 "+itoa(x.HouseholdID)+" 在名册中重复")
 		}
+		seen[x.HouseholdID] = true
+		vals[i] = []any{r.ID, x.HouseholdID, string(x.Region), int64(x.Amount), x.Note}
+	}
+	if err := tx.insertMany(ctx, "保存发放名册失败", "roster_rows (roster_id, household_id, region_code, amount_fen, note)",
+		vals, "", nil); err != nil {
+		return err
 	}
 	r.Total, r.Rows, r.BuiltAt = total, len(rows), now
 	return nil

@@ -1,0 +1,170 @@
+package bench_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"dibao/internal/bench"
+	"dibao/internal/idcard"
+	"dibao/internal/region"
+	"dibao/internal/store"
+	"dibao/internal/testenv"
+)
+
+// TestRegisterWorkloads runs the register workloads small on both stores:
+// the fixture writes what it says, sealed and readable by the store; the
+// roster has a row per recipient and its exports every row; the pages
+// agree with the raw query; the standard change adjusts every household
+// exactly once and the raw baseline leaves no trace. Not a speed test.
+func TestRegisterWorkloads(t *testing.T) {
+	const n = 200
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		testenv.SeedRegions(t, db)
+		scope := region.ScopeOf(testenv.County)
+		if _, err := bench.Register(ctx, db, testenv.County, n, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.RegisterCount(ctx, scope, store.RegisterFilter{}); err != nil || got != n {
+			t.Fatalf("active recipients = %d (%v), want %d", got, err, n)
+		}
+		if hs, ms, err := db.CountHouseholds(ctx, scope); err != nil || hs != n || ms != n/3*6+(n%3)*(n%3+1)/2 {
+			t.Fatalf("households %d, members %d (%v)", hs, ms, err)
+		}
+		// Sealed like the store seals: the store opens them, no clear ID
+		// number or account is in the tables, and each has its history.
+		regs, err := db.Register(ctx, scope, store.RegisterFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := db.Household(ctx, scope, regs[7].HouseholdID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := idcard.Parse(string(h.Members[0].IDNumber), time.Now()); err != nil || !strings.HasPrefix(h.BankAccount, "62284800") {
+			t.Fatalf("household read back: id %q (%v), account %q", h.Members[0].IDNumber, err, h.BankAccount)
+		}
+		if xs, err := db.QueryStrings(ctx, "SELECT id FROM members WHERE id_enc = ? OR id_enc LIKE '9%'", string(h.Members[0].IDNumber)); err != nil || len(xs) != 0 {
+			t.Fatalf("clear ID numbers in members: %v (%v)", xs, err)
+		}
+		if xs, err := db.QueryStrings(ctx, "SELECT id FROM households WHERE bank_enc LIKE '6228%'"); err != nil || len(xs) != 0 {
+			t.Fatalf("clear bank accounts: %v (%v)", xs, err)
+		}
+		if hist, err := db.History(ctx, scope, regs[7].HouseholdID); err != nil || len(hist) != 1 || hist[0].Kind != "enrolled" ||
+			hist[0].NewAmount != regs[7].Amount || regs[7].Amount <= 0 {
+			t.Fatalf("history %+v (%v), entry %+v", hist, err, regs[7])
+		}
+
+		rs, err := bench.Roster(ctx, db, testenv.County, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 3 {
+			t.Fatalf("roster results %+v", rs)
+		}
+		for _, r := range rs {
+			if r.Ops != n || r.App <= 0 || (r.Name != "roster Excel" && r.Ratio <= 0) {
+				t.Fatalf("roster result %+v", r)
+			}
+		}
+		if rs[0].Note != "" || strings.Contains(rs[2].Note, "raw wrote") {
+			t.Fatalf("app and raw disagree: %q, %q", rs[0].Note, rs[2].Note)
+		}
+		rosters, err := db.Rosters(ctx, scope, testenv.County, "")
+		if err != nil || len(rosters) != 1 || rosters[0].Rows != n || rosters[0].Status != "approved" {
+			t.Fatalf("rosters after bench %+v (%v): want one approved with %d rows (the raw one dropped)", rosters, err, n)
+		}
+
+		pg, err := bench.RegisterPages(ctx, db, testenv.County, 30, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.Ops != 30 || pg.Ratio <= 0 || pg.AppP50 <= 0 || pg.AppP50 > pg.AppP95 || pg.RawP50 > pg.RawP95 {
+			t.Fatalf("register pages %+v", pg)
+		}
+
+		before := map[int64]int64{}
+		for _, e := range regs {
+			before[e.HouseholdID] = int64(e.Amount)
+		}
+		sc, id, err := bench.StandardChange(ctx, db, testenv.County, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Ops != n || sc.Ratio <= 0 {
+			t.Fatalf("standard change %+v", sc)
+		}
+		// Every household adjusted once by the change, upwards (+50 yuan a
+		// person), and the raw run's history rows are gone.
+		hids, err := db.QueryStrings(ctx, "SELECT household_id FROM recipient_history WHERE change_id = ?", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, x := range hids {
+			if seen[x] {
+				t.Fatalf("household %s adjusted twice", x)
+			}
+			seen[x] = true
+		}
+		if len(seen) != n {
+			t.Fatalf("%d households adjusted, want %d", len(seen), n)
+		}
+		if xs, err := db.QueryStrings(ctx, "SELECT id FROM recipient_history WHERE actor = 'raw'"); err != nil || len(xs) != 0 {
+			t.Fatalf("raw history left: %d (%v)", len(xs), err)
+		}
+		after, err := db.Register(ctx, scope, store.RegisterFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range after {
+			if int64(e.Amount) <= before[e.HouseholdID] {
+				t.Fatalf("household %d: %d → %d, want an increase", e.HouseholdID, before[e.HouseholdID], e.Amount)
+			}
+		}
+		if _, err := db.VerifyAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkRosterBuild builds the roster of a 2,000-household register and
+// reports the app/raw ratio (go test -bench RosterBuild -cpuprofile …).
+func BenchmarkRosterBuild(b *testing.B) {
+	db := testenv.SQLite(b)
+	testenv.SeedRegions(b, db)
+	if _, err := bench.Register(context.Background(), db, testenv.County, 2000, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		rs, err := bench.Roster(context.Background(), db, testenv.County, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(rs[0].Ratio, "build-app/raw")
+		b.ReportMetric(rs[1].AppRate(), "xlsx-rows/s")
+	}
+}
+
+// BenchmarkStandardChange runs a standard change over a 2,000-household
+// register and reports the app/raw ratio (go test -bench StandardChange
+// -cpuprofile …).
+func BenchmarkStandardChange(b *testing.B) {
+	db := testenv.SQLite(b)
+	testenv.SeedRegions(b, db)
+	if _, err := bench.Register(context.Background(), db, testenv.County, 2000, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, _, err := bench.StandardChange(context.Background(), db, testenv.County, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Ratio, "app/raw")
+		b.ReportMetric(r.AppRate(), "households/s")
+	}
+}
