@@ -27,12 +27,15 @@ type TrainingPlan struct {
 	RequiredMinutes int
 	Categories      string // comma list
 	SpecialStart    string // YYYY-MM-DD, special plans only
+	Assessments     string // comma list of assess.Kind the plan requires ("" = none)
+	Certifies       string // comma list of certification names passing the plan grants
+	ValidityMonths  int    // how long those certifications last; 0 = no expiry
 	CreatedBy       int64
 	CreatedAt       time.Time
 }
 
 const planCols = `id, kind, title, region_code, period_start, period_end, audience, required_minutes, categories,
-	special_start, created_by, created_at`
+	special_start, assessments, certifies, validity_months, created_by, created_at`
 
 func scanPlan(s scanner) (TrainingPlan, error) {
 	var p TrainingPlan
@@ -40,7 +43,7 @@ func scanPlan(s scanner) (TrainingPlan, error) {
 	var by sql.NullInt64
 	var created int64
 	err := s.Scan(&p.ID, &p.Kind, &p.Title, &rc, &p.PeriodStart, &p.PeriodEnd, &p.Audience, &p.RequiredMinutes,
-		&p.Categories, &p.SpecialStart, &by, &created)
+		&p.Categories, &p.SpecialStart, &p.Assessments, &p.Certifies, &p.ValidityMonths, &by, &created)
 	p.Region, p.CreatedBy, p.CreatedAt = region.Code(rc), by.Int64, fromMS(created)
 	return p, err
 }
@@ -52,9 +55,10 @@ func (tx *Tx) CreateTrainingPlan(ctx context.Context, p *TrainingPlan) error {
 	now := tx.db.now()
 	var err error
 	p.ID, err = tx.insertID(ctx, `INSERT INTO training_plans (kind, title, region_code, period_start, period_end, audience,
-		required_minutes, categories, special_start, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		required_minutes, categories, special_start, assessments, certifies, validity_months, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.Kind, p.Title, string(p.Region), p.PeriodStart, p.PeriodEnd, p.Audience, p.RequiredMinutes, p.Categories,
-		p.SpecialStart, nullID(tx.p.UserID), ms(now))
+		p.SpecialStart, p.Assessments, p.Certifies, p.ValidityMonths, nullID(tx.p.UserID), ms(now))
 	if err != nil {
 		return mapErr(err, "保存培训计划失败")
 	}
