@@ -127,7 +127,7 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 			case 3, 4:
 				start = this.Add(-1)
 			}
-			if err := pastRecipient(ctx, tx, h.ID, h.Region, k, res, start, this, n); err != nil {
+			if err := pastRecipient(ctx, tx, h.ID, h.Region, k, res, start, this, today, n); err != nil {
 				return err
 			}
 			n++
@@ -145,7 +145,7 @@ func LoadRecipients(ctx context.Context, db *store.DB, now time.Time) (Recipient
 // back-dated application, the register row, its history and, while
 // active, the open periodic review task (see LoadRecipients for n).
 func pastRecipient(ctx context.Context, tx *store.Tx, id int64, village region.Code, k int, res benefit.Result,
-	start, this roster.Month, n int) error {
+	start, this roster.Month, today time.Time, n int) error {
 	js, err := json.Marshal(res)
 	if err != nil {
 		return err
@@ -226,12 +226,6 @@ func pastRecipient(ctx context.Context, tx *store.Tx, id int64, village region.C
 		}
 		e.LastReview = rv.Format(time.DateOnly)
 	}
-	if err := tx.UpdateRecipient(ctx, &e); err != nil {
-		return err
-	}
-	if e.Status != "active" {
-		return nil
-	}
 	last := decided
 	if e.LastReview != "" {
 		last, _ = time.ParseInLocation(time.DateOnly, e.LastReview, calendar.Location())
@@ -239,6 +233,29 @@ func pastRecipient(ctx context.Context, tx *store.Tx, id int64, village region.C
 	every := 12 // stable households yearly, one in three half-yearly
 	if k%3 == 0 {
 		every = 6
+	}
+	// A county that keeps up: the latest periodic review within the cycle,
+	// so most reviews fall due in the coming months and only a few (one in
+	// eleven) are overdue.
+	if e.Status == "active" && last.AddDate(0, every, 0).Before(today.AddDate(0, 0, -30)) {
+		rv := today.AddDate(0, -(k % every), -(3 + k%20)).Add(10 * time.Hour)
+		if k%11 == 0 { // overdue by a few weeks
+			rv = today.AddDate(0, -every, -(5 + k%40)).Add(10 * time.Hour)
+		}
+		if rv.After(last) {
+			if err := tx.AppendHistoryAt(ctx, &store.HistoryEntry{HouseholdID: id, Kind: "review", OldAmount: e.Amount,
+				NewAmount: e.Amount, EffectiveMonth: roster.MonthOf(rv.Year(), rv.Month()).String(),
+				Reason: "定期复核：家庭收入和财产状况无明显变化", Actor: "county"}, rv); err != nil {
+				return err
+			}
+			last, e.LastReview = rv, rv.Format(time.DateOnly)
+		}
+	}
+	if err := tx.UpdateRecipient(ctx, &e); err != nil {
+		return err
+	}
+	if e.Status != "active" {
+		return nil
 	}
 	_, err = tx.CreateReviewTask(ctx, &store.ReviewTask{HouseholdID: id, Region: village, Kind: "periodic",
 		Due: last.AddDate(0, every, 0).Format(time.DateOnly), Reason: "定期复核"})
