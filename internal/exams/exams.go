@@ -612,3 +612,46 @@ func SweepEvery(ctx context.Context, s *Service, interval time.Duration, log *sl
 		}
 	}
 }
+
+// Plans lists the training plans an exam can be for.
+func (s *Service) Plans(ctx context.Context, p authz.Principal) ([]store.TrainingPlan, error) {
+	if err := mustManage(p); err != nil {
+		return nil, err
+	}
+	return s.DB.LearningPlans(ctx)
+}
+
+// MyAttempt finds p's latest attempt of an exam (ok false if none).
+func (s *Service) MyAttempt(ctx context.Context, p authz.Principal, examID int64) (store.Attempt, bool, error) {
+	as, err := s.MyAttempts(ctx, p)
+	if err != nil {
+		return store.Attempt{}, false, err
+	}
+	for _, a := range as { // newest first
+		if a.ExamID == examID {
+			return a, true, nil
+		}
+	}
+	return store.Attempt{}, false, nil
+}
+
+// ForCandidate reads an exam for one of its candidates (or a manager).
+func (s *Service) ForCandidate(ctx context.Context, p authz.Principal, examID int64) (store.Exam, error) {
+	if err := signedIn(p); err != nil {
+		return store.Exam{}, err
+	}
+	e, err := s.DB.Exam(ctx, examID)
+	if err != nil || CanManage(p) {
+		return e, err
+	}
+	mine, err := s.DB.PersonExams(ctx, p.UserID)
+	if err != nil {
+		return e, err
+	}
+	for _, m := range mine {
+		if m.ID == examID {
+			return e, nil
+		}
+	}
+	return store.Exam{}, errs.New(errs.NotFound, "", "考试不存在")
+}
