@@ -161,19 +161,10 @@ type ExamInput struct {
 	Seed       int64 // draws a rule paper; 0 picks one
 }
 
-// MaxMinutes bounds an exam's time limit.
-const MaxMinutes = 600
-
-// CreateExam checks the input, draws the paper from the current bank,
-// freezes it with the theory_pass in force in the plan's region on the
-// opening day, and returns the exam id.
-func (s *Service) CreateExam(ctx context.Context, p authz.Principal, in ExamInput) (int64, error) {
-	if err := mustManage(p); err != nil {
-		return 0, err
-	}
+// Check validates the input field by field.
+func (in ExamInput) Check() errs.List {
 	var l errs.List
-	in.Title = strings.TrimSpace(in.Title)
-	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 {
+	if strings.TrimSpace(in.Title) == "" || utf8.RuneCountInString(in.Title) > 100 {
 		l.Add("title", "请填写考试名称（不超过100字）")
 	}
 	if in.PlanID == 0 {
@@ -194,9 +185,28 @@ func (s *Service) CreateExam(ctx context.Context, p authz.Principal, in ExamInpu
 		l.Add("review", "请选择考后可查看的内容")
 	}
 	if err := in.Paper.Check(); err != nil {
-		l = append(l, errs.As(err))
+		var pl errs.List
+		if errors.As(err, &pl) {
+			l = append(l, pl...)
+		} else {
+			l = append(l, errs.As(err))
+		}
 	}
-	if err := l.Err(); err != nil {
+	return l
+}
+
+// MaxMinutes bounds an exam's time limit.
+const MaxMinutes = 600
+
+// CreateExam checks the input, draws the paper from the current bank,
+// freezes it with the theory_pass in force in the plan's region on the
+// opening day, and returns the exam id.
+func (s *Service) CreateExam(ctx context.Context, p authz.Principal, in ExamInput) (int64, error) {
+	if err := mustManage(p); err != nil {
+		return 0, err
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	if err := in.Check().Err(); err != nil {
 		return 0, err
 	}
 	if in.Seed == 0 {

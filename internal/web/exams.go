@@ -34,8 +34,8 @@ func (s *server) examRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /exams/bank/import", s.auth(s.examBankImport))
 	mux.Handle("GET /exams/bank/new", s.auth(s.examQuestionNew))
 	mux.Handle("POST /exams/bank/new", s.auth(s.examQuestionCreate))
-	mux.Handle("GET /exams/bank/{id}", s.auth(s.examQuestionEdit))
-	mux.Handle("POST /exams/bank/{id}", s.auth(s.examQuestionUpdate))
+	mux.Handle("GET /exams/bank/q/{id}", s.auth(s.examQuestionEdit))
+	mux.Handle("POST /exams/bank/q/{id}", s.auth(s.examQuestionUpdate))
 	mux.Handle("GET /exams/new", s.auth(s.examNew))
 	mux.Handle("POST /exams/new", s.auth(s.examCreate))
 	mux.Handle("GET /exams/{id}", s.auth(s.examDetail))
@@ -537,6 +537,16 @@ func examInput(v url.Values) (exams.ExamInput, error) {
 			if err == nil {
 				in.Paper.Fixed = append(in.Paper.Fixed, exam.Pick{QuestionID: n, Points: points})
 			}
+		}
+	}
+	// The service's own checks for the fields that parsed.
+	seen := map[string]bool{}
+	for _, e := range l {
+		seen[e.Field] = true
+	}
+	for _, e := range in.Check() {
+		if !seen[e.Field] {
+			l = append(l, e)
 		}
 	}
 	return in, l.Err()
