@@ -443,6 +443,12 @@ func (s *Service) Save(ctx context.Context, p authz.Principal, attemptID int64, 
 	if a.PersonID != p.UserID {
 		return errs.New(errs.NotFound, "", "考试记录不存在")
 	}
+	if a.Status != store.AttemptOpen {
+		return errs.New(errs.Conflict, "", store.MsgAttemptClosed)
+	}
+	if !s.now().Before(a.Deadline) {
+		return errs.New(errs.Conflict, "", store.MsgAttemptLate)
+	}
 	it, ok := item(a, n)
 	if !ok {
 		return errs.Invalidf("question", "第%d题不存在", n)
