@@ -144,6 +144,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	if _, err := demo.LoadReports(ctx, db, &recipients.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo change reports: %w", err)
 	}
+	if _, err := demo.LoadExams(ctx, db, &exams.Service{DB: db, Now: db.Now}); err != nil {
+		return fmt.Errorf("load demo exams: %w", err)
+	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {
 		fmt.Fprintf(stdout, "  %-12s %s · %s\n", a.Username, a.RoleLabel, a.RegionName)
