@@ -29,6 +29,7 @@ func (s *server) examRoutes() []Route {
 		{Method: "POST", Path: "/questions", Handler: s.questionCreate},
 		{Method: "GET", Path: "/questions/{id}", Handler: s.questionGet},
 		{Method: "PUT", Path: "/questions/{id}", Handler: s.questionRevise},
+		{Method: "DELETE", Path: "/questions/{id}", Handler: s.questionRetire},
 		{Method: "GET", Path: "/questions.xlsx", Handler: s.questionExport},
 		{Method: "POST", Path: "/questions/import", Handler: s.questionImport},
 		{Method: "GET", Path: "/exams", Handler: s.examList},
@@ -142,6 +143,20 @@ func (s *server) questionRevise(w http.ResponseWriter, r *http.Request, p authz.
 		return err
 	}
 	writeJSON(w, http.StatusOK, questionJSON(q))
+	return nil
+}
+
+// questionRetire takes a question out of new papers; its versions and the
+// attempts that used them stay.
+func (s *server) questionRetire(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.a.Exams.RetireQuestion(r.Context(), p, id, true); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -157,6 +157,16 @@ func TestExamAPI(t *testing.T) {
 		if code, body := call(t, srv, "GET", "/exams", outsider, nil); code != 200 || contains(body, "季度考试") {
 			t.Fatalf("outsider exams: %d %s", code, body)
 		}
+		// Retiring a question keeps it out of the bank list; attempts keep it.
+		if code, _ := call(t, srv, "DELETE", "/questions/"+strconv.FormatInt(ids[1], 10), clerk, nil); code != 403 {
+			t.Fatalf("clerk retires: %d", code)
+		}
+		if code, _ := call(t, srv, "DELETE", "/questions/"+strconv.FormatInt(ids[1], 10), trainer, nil); code != 204 {
+			t.Fatalf("retire: %d", code)
+		}
+		if code, body := call(t, srv, "GET", "/questions", trainer, nil); code != 200 || contains(body, "近亲属申请低保应当备案") {
+			t.Fatalf("bank after retire: %d %s", code, body)
+		}
 		_ = a
 	})
 }

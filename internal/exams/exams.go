@@ -273,6 +273,14 @@ func (s *Service) Exam(ctx context.Context, p authz.Principal, id int64) (store.
 	return s.DB.Exam(ctx, id)
 }
 
+// ExamEvents lists the leave-page events of an exam's attempts.
+func (s *Service) ExamEvents(ctx context.Context, p authz.Principal, examID int64) (map[int64][]store.AttemptEvent, error) {
+	if err := mustManage(p); err != nil {
+		return nil, err
+	}
+	return s.DB.ExamEvents(ctx, examID)
+}
+
 // ExamAttempts lists the attempts of an exam with leave-page counts.
 func (s *Service) ExamAttempts(ctx context.Context, p authz.Principal, examID int64) ([]store.Attempt, error) {
 	if err := mustManage(p); err != nil {
@@ -297,6 +305,7 @@ const (
 	MsgNotOpen     = "考试尚未开始，开考时间为 %s"
 	MsgClosed      = "考试已结束，不能再开始作答"
 	MsgTaken       = "您已参加过本场考试，不能再次开始"
+	MsgNoMakeup    = "只有首次考试不合格的人员可以参加补考"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -352,6 +361,15 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, examID int64, ki
 		}
 		if s.BeforeStart != nil {
 			if err := s.BeforeStart(ctx, tx, e, p.UserID, kind); err != nil {
+				return err
+			}
+		} else if kind == store.AttemptMakeup {
+			// Without the assessment rules wired in: a make-up only after
+			// a failed first attempt of this exam.
+			first, err := tx.AttemptOfKind(ctx, examID, p.UserID, store.AttemptFirst)
+			if errs.CodeOf(err) == errs.NotFound || (err == nil && (first.Status != store.AttemptSubmitted || first.Passed)) {
+				return errs.New(errs.Conflict, "", MsgNoMakeup)
+			} else if err != nil {
 				return err
 			}
 		}

@@ -153,10 +153,9 @@ func TestTakeGradeAndVersioning(t *testing.T) {
 		if _, err := f.s.Start(bg, f.pupil, id, store.AttemptFirst); errs.CodeOf(err) != errs.Conflict {
 			t.Fatalf("second first attempt: %v", err)
 		}
-		// A make-up (the caller decides it is allowed) is a new attempt.
-		mk, err := f.s.Start(bg, f.pupil, id, store.AttemptMakeup)
-		if err != nil || mk.ID == a.ID || mk.Kind != store.AttemptMakeup {
-			t.Fatalf("makeup %+v %v", mk, err)
+		// Passed: no make-up (without a BeforeStart hook).
+		if _, err := f.s.Start(bg, f.pupil, id, store.AttemptMakeup); errs.As(err).Message != exams.MsgNoMakeup {
+			t.Fatalf("makeup after a pass: %v", err)
 		}
 	})
 }
@@ -215,6 +214,18 @@ func TestAutosaveAppendOnly(t *testing.T) {
 		}
 		if err := f.s.Save(bg, f.pupil, a.ID, n, []string{"0"}); errs.As(err).Message != store.MsgAttemptClosed {
 			t.Fatalf("save after submit: %v", err)
+		}
+		// Failed (25 < 60): one make-up, a new attempt with its own snapshot;
+		// a second one is refused by the unique (exam, person, kind).
+		mk, err := f.s.Start(bg, f.pupil, id, store.AttemptMakeup)
+		if err != nil || mk.ID == a.ID || mk.Kind != store.AttemptMakeup || mk.Status != store.AttemptOpen {
+			t.Fatalf("makeup %+v %v", mk, err)
+		}
+		if _, err := f.s.Submit(bg, f.pupil, mk.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.Start(bg, f.pupil, id, store.AttemptMakeup); errs.As(err).Message != exams.MsgTaken {
+			t.Fatalf("second makeup: %v", err)
 		}
 	})
 }

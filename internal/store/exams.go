@@ -502,3 +502,33 @@ func (db *DB) ExpiredAttempts(ctx context.Context, now time.Time, limit int) ([]
 		return id, s.Scan(&id)
 	})
 }
+
+// AttemptOfKind reads the person's attempt of a kind in an exam; NotFound
+// if none.
+func (tx *Tx) AttemptOfKind(ctx context.Context, examID, personID int64, kind string) (Attempt, error) {
+	return attemptBy(tx.queryRow(ctx, "SELECT "+attemptCols+attemptFrom+
+		" WHERE a.exam_id = ? AND a.person_id = ? AND a.kind = ?", examID, personID, kind))
+}
+
+// ExamEvents lists the events of every attempt of an exam, by attempt, for
+// the examiner's list.
+func (db *DB) ExamEvents(ctx context.Context, examID int64) (map[int64][]AttemptEvent, error) {
+	type row struct {
+		id int64
+		e  AttemptEvent
+	}
+	rows, err := collect(ctx, db, db.r, "读取考试记录失败", `SELECT v.attempt_id, v.kind, v.at FROM attempt_events v
+		JOIN exam_attempts a ON a.id = v.attempt_id WHERE a.exam_id = ? ORDER BY v.attempt_id, v.id`, []any{examID},
+		func(s scanner) (row, error) {
+			var r row
+			var at int64
+			err := s.Scan(&r.id, &r.e.Kind, &at)
+			r.e.At = fromMS(at)
+			return r, err
+		})
+	out := map[int64][]AttemptEvent{}
+	for _, r := range rows {
+		out[r.id] = append(out[r.id], r.e)
+	}
+	return out, err
+}

@@ -88,6 +88,7 @@ type attemptRow struct {
 	Score     int
 	Passed    bool
 	Events    int
+	Leaves    []string // times the candidate left the page (examiner)
 }
 
 func kindLabelOf(k string) string {
@@ -597,9 +598,17 @@ func (s *server) examDetail(w http.ResponseWriter, r *http.Request, p authz.Prin
 	if err != nil {
 		return err
 	}
+	evs, err := s.a.Exams.ExamEvents(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
 	page := examDetailPage{Exam: s.examRowOf(e, s.a.DB.Now())}
 	for _, a := range as {
-		page.Attempts = append(page.Attempts, attemptRowOf(a, e.Review, true))
+		row := attemptRowOf(a, e.Review, true)
+		for _, ev := range evs[a.ID] {
+			row.Leaves = append(row.Leaves, ev.At.In(cst).Format("15:04:05"))
+		}
+		page.Attempts = append(page.Attempts, row)
 	}
 	for i, it := range e.Paper {
 		it.N = i + 1

@@ -193,6 +193,8 @@ func TestExamPagesEndToEnd(t *testing.T) {
 	}
 	if r := trainer.get(examURL); !strings.Contains(r.body, `id="attempt-`+m[1]+`-leaves"><span class="tag tag-amber">1 次`) {
 		t.Fatalf("examiner page: %s", r.body)
+	} else if !regexp.MustCompile(`1 次</span><div class="small muted">\d\d:\d\d:\d\d</div>`).MatchString(r.body) {
+		t.Fatalf("examiner page lacks the leave time: %s", r.body)
 	}
 	// Submit without JavaScript: the form carries every answer.
 	form := url.Values{"shown": {"1", "2", "3", "4"}}
