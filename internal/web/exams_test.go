@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"dibao/internal/exams"
 	"dibao/internal/region"
+	"dibao/internal/sheet"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
@@ -252,5 +254,35 @@ func TestExamAutoSubmittedPage(t *testing.T) {
 	r = clerk.get("/exams/" + examID + "/take")
 	if !strings.Contains(r.body, "已自动交卷") || !strings.Contains(r.body, `id="exam-result" data-score="0" data-passed="false"`) {
 		t.Fatalf("after deadline: %s", r.body)
+	}
+}
+
+// TestExamBankImportPage: a workbook with a bad row shows every problem by
+// row and column and imports nothing; the corrected workbook imports.
+func TestExamBankImportPage(t *testing.T) {
+	e := setup(t)
+	e.addTrainer()
+	trainer := e.login("trainer")
+	book := func(rows [][]any) []byte {
+		var buf bytes.Buffer
+		if _, err := sheet.Write(&buf, "题库", sheet.Cols(exams.SheetColumns...), sheet.Rows(rows, func(r []any) []any { return r })); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	good := []any{"", "判断题", "职业道德与廉政", "易", "经办人员近亲属申请低保应当备案。", "", "", "", "", "", "", "正确"}
+	bad := []any{"", "单选题", "政策法规", "特别难", "公示期几天？", "3天", "7天", "", "", "", "", "Z"}
+	r := trainer.uploadXLSX("/exams/bank/import", "bank.xlsx", book([][]any{good, bad}))
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="exam-import-errors"`) ||
+		!strings.Contains(r.body, "<td class=\"num\">3</td><td>难度</td>") || !strings.Contains(r.body, "<td>答案</td>") {
+		t.Fatalf("bad rows: %d %s", r.StatusCode, r.body)
+	}
+	if qs, _ := e.a.DB.Questions(bg, true); len(qs) != 0 {
+		t.Fatalf("%d questions written from a bad workbook", len(qs))
+	}
+	bad[3], bad[11] = "中", "B"
+	r = trainer.uploadXLSX("/exams/bank/import", "bank.xlsx", book([][]any{good, bad}))
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, `id="exam-import-result"`) || !strings.Contains(r.body, "新增 2 题") {
+		t.Fatalf("good rows: %d %s", r.StatusCode, r.body)
 	}
 }
