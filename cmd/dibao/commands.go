@@ -19,6 +19,7 @@ import (
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
+	"dibao/internal/exams"
 	"dibao/internal/fieldcrypt"
 	"dibao/internal/recipients"
 	"dibao/internal/server"
@@ -71,6 +72,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	}
 	go recipients.ResumeStandardChanges(ctx, a.Payments, log) // a standard change left applying continues
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
+	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
 	h, err := server.Handler(a)
 	if err != nil {
 		return err
@@ -141,6 +143,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer, log *slog.Log
 	}
 	if _, err := demo.LoadReports(ctx, db, &recipients.Service{DB: db, Now: db.Now}); err != nil {
 		return fmt.Errorf("load demo change reports: %w", err)
+	}
+	if _, err := demo.LoadExams(ctx, db, &exams.Service{DB: db, Now: db.Now}); err != nil {
+		return fmt.Errorf("load demo exams: %w", err)
 	}
 	fmt.Fprintf(stdout, "demo accounts (password %s):\n", demo.Password)
 	for _, a := range demo.Accounts() {

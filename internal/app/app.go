@@ -10,6 +10,7 @@ import (
 	"dibao/internal/access"
 	"dibao/internal/authz"
 	"dibao/internal/casework"
+	"dibao/internal/exams"
 	"dibao/internal/learning"
 	"dibao/internal/ledgerimport"
 	"dibao/internal/people"
@@ -32,6 +33,7 @@ type App struct {
 	Learning *learning.Service
 	Training *training.Service
 	Ledger   *ledgerimport.Service
+	Exams    *exams.Service
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -52,6 +54,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Learning: &learning.Service{DB: db, Now: now},
 		Training: &training.Service{DB: db, Now: now},
 		Ledger:   &ledgerimport.Service{DB: db, Now: now},
+		Exams:    &exams.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
 	}
