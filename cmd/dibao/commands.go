@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if a.Cases.Checker, err = crossChecker(*checker); err != nil {
 		return err
 	}
-	go recipients.ResumeStandardChanges(ctx, a.Payments, log) // a standard change left applying continues
+	go recipients.ResumeStandardChanges(ctx, a.Payments, log)              // a standard change left applying continues
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
 	h, err := server.Handler(a)

@@ -5,11 +5,14 @@ package app
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"dibao/internal/access"
+	"dibao/internal/assess"
 	"dibao/internal/authz"
 	"dibao/internal/casework"
+	"dibao/internal/errs"
 	"dibao/internal/exams"
 	"dibao/internal/learning"
 	"dibao/internal/ledgerimport"
@@ -57,6 +60,39 @@ func New(db *store.DB, log *slog.Logger) *App {
 		Exams:    &exams.Service{DB: db, Now: now},
 		Log:      log,
 		Version:  "dev",
+	}
+	// An exam of a plan assessed by theory is that assessment: its start
+	// asks the make-up rule (first attempt, then exactly one make-up, then
+	// retraining) and its submit records the result, in the same
+	// transactions. An exam of any other plan is practice.
+	a.Exams.BeforeStart = func(ctx context.Context, tx *store.Tx, e store.Exam, personID int64, kind string) error {
+		if ok, err := a.Training.Assesses(ctx, tx, e.PlanID, assess.Theory); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return exams.CheckMakeup(ctx, tx, e.ID, personID, kind)
+		}
+		_, want, err := a.Training.NextAttemptTx(ctx, tx, personID, e.PlanID, assess.Theory)
+		if err != nil {
+			return err
+		}
+		if string(want) != kind {
+			return errs.New(errs.Conflict, "kind", "本次应参加"+want.Label())
+		}
+		return nil
+	}
+	a.Exams.OnSubmit = func(ctx context.Context, tx *store.Tx, at store.Attempt) error {
+		e, err := tx.Exam(ctx, at.ExamID)
+		if err != nil {
+			return err
+		}
+		if ok, err := a.Training.Assesses(ctx, tx, e.PlanID, assess.Theory); err != nil || !ok {
+			return err
+		}
+		_, err = a.Training.RecordResultTx(ctx, tx, training.ResultInput{PersonID: at.PersonID, PlanID: e.PlanID,
+			Kind: assess.Theory, Score: at.Score, PassMark: at.PassMark,
+			Source: "exam_attempt:" + strconv.FormatInt(at.ID, 10)})
+		return err
 	}
 	// People changes re-run the training enrollment rules (SPEC §3.2: a new
 	// hire is enrolled in onboarding at once, a post change moves items).

@@ -310,6 +310,20 @@ const (
 
 var cst = time.FixedZone("CST", 8*3600)
 
+// CheckMakeup is the exam's own make-up rule, for an exam whose result is
+// not an assessment of its plan (practice): a make-up only after a failed
+// first attempt of this exam.
+func CheckMakeup(ctx context.Context, tx *store.Tx, examID, personID int64, kind string) error {
+	if kind != store.AttemptMakeup {
+		return nil
+	}
+	first, err := tx.AttemptOfKind(ctx, examID, personID, store.AttemptFirst)
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && (first.Status != store.AttemptSubmitted || first.Passed)) {
+		return errs.New(errs.Conflict, "", MsgNoMakeup)
+	}
+	return err
+}
+
 // Deadline is the server-authoritative end of an attempt started at start:
 // the time limit, but never past the window's close.
 func Deadline(e store.Exam, start time.Time) time.Time {
@@ -363,15 +377,8 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, examID int64, ki
 			if err := s.BeforeStart(ctx, tx, e, p.UserID, kind); err != nil {
 				return err
 			}
-		} else if kind == store.AttemptMakeup {
-			// Without the assessment rules wired in: a make-up only after
-			// a failed first attempt of this exam.
-			first, err := tx.AttemptOfKind(ctx, examID, p.UserID, store.AttemptFirst)
-			if errs.CodeOf(err) == errs.NotFound || (err == nil && (first.Status != store.AttemptSubmitted || first.Passed)) {
-				return errs.New(errs.Conflict, "", MsgNoMakeup)
-			} else if err != nil {
-				return err
-			}
+		} else if err := CheckMakeup(ctx, tx, examID, p.UserID, kind); err != nil {
+			return err
 		}
 		seed := rand.Int64N(1<<53) + 1
 		got, inserted, err := tx.InsertAttempt(ctx, store.Attempt{ExamID: examID, PersonID: p.UserID, Kind: kind,

@@ -22,6 +22,10 @@ type ResultInput struct {
 	Kind     assess.Kind
 	Score    int    // 0..100 as graded; a make-up keeps only pass/fail
 	Source   string // exam_attempt:12, practical_run:3, trainer …
+	// PassMark, if > 0, is the pass mark the assessment was set with (an
+	// exam freezes the county's theory_pass when it opens); 0 takes the
+	// county's mark in force today.
+	PassMark int
 }
 
 // Recorded is what recording a result did.
@@ -80,25 +84,43 @@ func toAssess(rs []store.AssessmentResult) []assess.Result {
 
 // NextAttempt says which attempt the person may take next for kind in the
 // plan — the first assessment or the one make-up — or refuses in Chinese
-// (already passed; not enrolled). Exams and practical runs ask before they
-// start, so a second make-up is refused at the door.
+// (already passed; not enrolled; retraining not yet done). Exams and
+// practical runs ask before they start, so a second make-up is refused at
+// the door.
 func (s *Service) NextAttempt(ctx context.Context, personID, planID int64, kind assess.Kind) (cycle int, a assess.Attempt, err error) {
 	err = s.DB.ReadTx(ctx, authz.System("assessment"), func(tx *store.Tx) error {
-		if e, err := tx.EnrollmentFor(ctx, personID, planID); err != nil {
-			return err
-		} else if e.Status == store.EnrollDropped {
-			return errs.New(errs.Forbidden, "", "您已不在该培训计划的参训名单中")
-		}
-		rs, err := tx.AssessmentResults(ctx, personID, planID)
-		if err != nil {
-			return err
-		}
-		if cycle, a, err = assess.Next(kind, toAssess(rs)); err != nil {
-			return err
-		}
-		return retrained(tx, ctx, personID, planID, cycle)
+		cycle, a, err = s.NextAttemptTx(ctx, tx, personID, planID, kind)
+		return err
 	})
 	return cycle, a, err
+}
+
+// NextAttemptTx is NextAttempt inside the caller's transaction (the exam's
+// start, which must agree with what it records).
+func (s *Service) NextAttemptTx(ctx context.Context, tx *store.Tx, personID, planID int64, kind assess.Kind) (cycle int, a assess.Attempt, err error) {
+	if e, err := tx.EnrollmentFor(ctx, personID, planID); err != nil {
+		return 0, "", err
+	} else if e.Status == store.EnrollDropped {
+		return 0, "", errs.New(errs.Forbidden, "", "您已不在该培训计划的参训名单中")
+	}
+	rs, err := tx.AssessmentResults(ctx, personID, planID)
+	if err != nil {
+		return 0, "", err
+	}
+	if cycle, a, err = assess.Next(kind, toAssess(rs)); err != nil {
+		return 0, "", err
+	}
+	return cycle, a, retrained(tx, ctx, personID, planID, cycle)
+}
+
+// Assesses reports whether the plan requires assessment kind (an exam of a
+// plan that does not is practice: its result is not recorded).
+func (s *Service) Assesses(ctx context.Context, tx *store.Tx, planID int64, kind assess.Kind) (bool, error) {
+	plan, err := tx.TrainingPlan(ctx, planID)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(planKinds(plan), kind), nil
 }
 
 // MsgRetrainFirst refuses a reassessment before the retraining is done.
@@ -160,11 +182,15 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 	if county == "" {
 		county = plan.Region.County()
 	}
-	set, err := policy.Resolve(ctx, s.DB, county, s.today())
-	if err != nil {
-		return out, err
+	mark := in.PassMark
+	if mark <= 0 {
+		set, err := policy.Resolve(ctx, s.DB, county, s.today())
+		if err != nil {
+			return out, err
+		}
+		mark = passMark(set, in.Kind)
 	}
-	g, err := assess.Grade(in.Kind, cycle, attempt, in.Score, passMark(set, in.Kind))
+	g, err := assess.Grade(in.Kind, cycle, attempt, in.Score, mark)
 	if err != nil {
 		return out, err
 	}

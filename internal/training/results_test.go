@@ -176,10 +176,11 @@ func TestConcurrentResultsRecordOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The first succeeds; a later one sees it and takes the make-up;
-		// after the failed make-up the rest wait for retraining. So exactly
-		// a first attempt and one make-up exist.
-		if ok != 2 || len(rs) != 2 || rs[0].Attempt != "first" || rs[1].Attempt != "makeup" {
+		// One first attempt wins; the rest either lost the race for it (a
+		// conflict) or, seeing it, took the one make-up; after a failed
+		// make-up the rest wait for retraining. So a first attempt and at
+		// most one make-up exist, and every success is one of them.
+		if ok < 1 || ok > 2 || len(rs) != ok || rs[0].Attempt != "first" || (ok == 2 && rs[1].Attempt != "makeup") {
 			t.Fatalf("%d recorded, %d stored: %+v", ok, len(rs), rs)
 		}
 	})

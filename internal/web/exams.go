@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"dibao/internal/assess"
 	"dibao/internal/attach"
 	"dibao/internal/authz"
 	"dibao/internal/enroll"
@@ -721,6 +723,12 @@ type examTakePage struct {
 	ShowAnswer bool
 	Score      int
 	Passed     bool
+	// The make-up (SPEC §3.4): offered after a failed first attempt; a
+	// make-up's result is shown as pass/fail only; MakeupRefused says in
+	// Chinese why no further attempt is possible.
+	MakeUp        bool // the result shown is a make-up's
+	CanMakeup     bool
+	MakeupRefused string
 }
 
 // examTake is GET /exams/{id}/take: the start button, the open attempt, or
@@ -767,6 +775,12 @@ func (s *server) examTake(w http.ResponseWriter, r *http.Request, p authz.Princi
 	} else {
 		page.CanStart = page.Exam.Open
 	}
+	if page.Result {
+		s.makeupOffer(ctx, p, e, a, &page)
+	}
+	if se := r.URL.Query().Get("refused"); se != "" && page.MakeupRefused == "" {
+		page.MakeupRefused = se
+	}
 	title := e.Title
 	pp := p
 	if e.ClosedBook && page.Attempt != nil && page.Attempt.Open {
@@ -776,13 +790,55 @@ func (s *server) examTake(w http.ResponseWriter, r *http.Request, p authz.Princi
 	return nil
 }
 
-// examStart is POST /exams/{id}/start.
+// makeupOffer fills the make-up part of a submitted attempt's page: a
+// make-up shows pass or fail only; after a failed first attempt the one
+// make-up is offered if the rules allow it (for an exam that is its plan's
+// theory assessment, training.NextAttempt decides — passed, make-up used,
+// retraining first), otherwise the reason is shown.
+func (s *server) makeupOffer(ctx context.Context, p authz.Principal, e store.Exam, a store.Attempt, page *examTakePage) {
+	if a.Kind == store.AttemptMakeup {
+		page.MakeUp, page.ShowScore = true, false
+		if !a.Passed {
+			page.MakeupRefused = assess.MsgMakeUpUsed
+		}
+		return
+	}
+	if a.Passed {
+		return
+	}
+	// For a practice exam no result is recorded, so NextAttempt answers
+	// "first" and the exam's own rule applies: a make-up after a failed
+	// first attempt.
+	if _, _, err := s.a.Training.NextAttempt(ctx, p.UserID, e.PlanID, assess.Theory); err != nil {
+		page.MakeupRefused = errs.As(err).Message
+		return
+	}
+	page.CanMakeup = page.Exam.Open
+	if !page.Exam.Open {
+		page.MakeupRefused = "考试已结束，补考请等候培训管理员安排"
+	}
+}
+
+// examStart is POST /exams/{id}/start (kind=makeup for the make-up). A
+// refusal of the make-up comes back to the exam page with its reason.
 func (s *server) examStart(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := s.a.Exams.Start(r.Context(), p, id, store.AttemptFirst); err != nil {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	kind := store.AttemptFirst
+	if r.PostFormValue("kind") == store.AttemptMakeup {
+		kind = store.AttemptMakeup
+	}
+	if _, err := s.a.Exams.Start(r.Context(), p, id, kind); err != nil {
+		if c := errs.CodeOf(err); c == errs.Conflict || c == errs.Invalid {
+			http.Redirect(w, r, "/exams/"+strconv.FormatInt(id, 10)+"/take?refused="+url.QueryEscape(errs.As(err).Message),
+				http.StatusSeeOther)
+			return nil
+		}
 		return err
 	}
 	http.Redirect(w, r, "/exams/"+strconv.FormatInt(id, 10)+"/take", http.StatusSeeOther)
