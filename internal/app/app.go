@@ -13,6 +13,7 @@ import (
 	"dibao/internal/learning"
 	"dibao/internal/ledgerimport"
 	"dibao/internal/people"
+	"dibao/internal/practical"
 	"dibao/internal/recipients"
 	"dibao/internal/registry"
 	"dibao/internal/stats"
@@ -32,6 +33,7 @@ type App struct {
 	Learning *learning.Service
 	Training *training.Service
 	Ledger   *ledgerimport.Service
+	Sandbox  *practical.Service // practical assessments over the sandbox store (nil until serve opens it)
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
