@@ -47,8 +47,9 @@ type Scenario struct {
 	// task), shown on the sandbox page.
 	Brief []string
 	// Household builds the synthetic household (region and ID numbers in
-	// the sandbox county) as of today.
-	Household func(today time.Time) household.Household
+	// the sandbox county) as of today; n (the run's sequence in the
+	// sandbox) keeps every run's ID numbers distinct.
+	Household func(today time.Time, n int) household.Household
 	// Start is the state the system brings the case to before the trainee
 	// takes over: submitted (at the counter) or investigating.
 	Start string
@@ -91,12 +92,14 @@ const (
 // a scenario's steps may need.
 var caseRoles = []authz.Role{authz.VillageClerk, authz.TownshipOfficer, authz.TownshipReviewer, authz.CountyApprover}
 
-func birth(today time.Time, age int) time.Time {
-	return time.Date(today.Year()-age, 3, 15, 0, 0, 0, 0, time.UTC)
+// birth is a birth date making the person age years old today; n shifts
+// it back by up to 299 days so that runs get distinct ID numbers.
+func birth(today time.Time, age, n int) time.Time {
+	return time.Date(today.Year()-age-1, today.Month(), today.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1+n%300)
 }
 
-func member(name string, rel household.Relation, today time.Time, age, seq int) household.Member {
-	return household.Member{Name: name, Relation: rel, IDNumber: idcard.Make(SandboxAddr6, birth(today, age), seq),
+func member(name string, rel household.Relation, today time.Time, age, seq, n int) household.Member {
+	return household.Member{Name: name, Relation: rel, IDNumber: idcard.Make(SandboxAddr6, birth(today, age, n), (seq+n/300)%1000),
 		Labour: "full", Health: "healthy", CoResident: true}
 }
 
@@ -113,11 +116,11 @@ var Scenarios = []Scenario{
 			"他交来了：低保申请书、家庭成员身份证、户口簿、家庭经济状况核对授权书、承诺书；没有带收入证明，也没有填写家庭财产申报表。",
 			"任务：按实际情况核对申请材料，并出具一次性告知补正通知（须列全所缺材料，不多列、不漏列）。",
 		},
-		Household: func(today time.Time) household.Household {
+		Household: func(today time.Time, n int) household.Household {
 			h := household.Household{Region: SandboxVillage, Address: "沙盒县沙盒镇示范村1组", Phone: "13900000001"}
-			head := member("沙一明", "head", today, 45, 11)
-			sp := member("沙秀兰", "spouse", today, 43, 22)
-			ch := member("沙小明", "child", today, 14, 31)
+			head := member("沙一明", "head", today, 45, 11, n)
+			sp := member("沙秀兰", "spouse", today, 43, 22, n)
+			ch := member("沙小明", "child", today, 14, 31, n)
 			h.Members = []household.Member{head, sp, ch}
 			h.Incomes = []household.Income{{Kind: "wage", Description: "务工", Amount: money.FromYuan(9600), Months: 12}}
 			return h
@@ -143,9 +146,9 @@ var Scenarios = []Scenario{
 			"信息核对（模拟）和入户调查显示，该家庭名下有一辆小型轿车。",
 			"任务：完成入户调查（至少两名不同的调查人员）、信息核对、调查报告，按流程走完评议、公示、审核，最终由县级作出不予批准决定，并写明理由。",
 		},
-		Household: func(today time.Time) household.Household {
+		Household: func(today time.Time, n int) household.Household {
 			h := household.Household{Region: SandboxVillage, Address: "沙盒县沙盒镇示范村2组", Phone: "13900000002"}
-			h.Members = []household.Member{member("沙二强", "head", today, 52, 13), member("沙桂芳", "spouse", today, 50, 24)}
+			h.Members = []household.Member{member("沙二强", "head", today, 52, 13, n), member("沙桂芳", "spouse", today, 50, 24, n)}
 			h.Incomes = []household.Income{{Kind: "wage", Description: "零工", Amount: money.FromYuan(6000), Months: 12}}
 			h.Properties = []household.Property{{Kind: "vehicle", Description: "小型轿车一辆（核对发现，未申报）",
 				Value: money.FromYuan(45000), Quantity: 1}}
@@ -175,11 +178,11 @@ var Scenarios = []Scenario{
 			"案件已受理并转交乡镇，现处于家庭经济状况调查阶段。",
 			"任务：完成调查、评议、公示、审核，由县级批准纳入保障；完成后在本页“结束考核”时填写您核定的月保障金额（含分类施保加发部分）。",
 		},
-		Household: func(today time.Time) household.Household {
+		Household: func(today time.Time, n int) household.Household {
 			h := household.Household{Region: SandboxVillage, Address: "沙盒县沙盒镇示范村3组", Phone: "13900000003"}
-			head := member("沙三伯", "head", today, 68, 15)
+			head := member("沙三伯", "head", today, 68, 15, n)
 			head.Labour = "partial"
-			son := member("沙四海", "child", today, 40, 35)
+			son := member("沙四海", "child", today, 40, 35, n)
 			son.Labour, son.DisabilityGrade, son.DisabilityDetail = "none", 2, "肢体二级"
 			h.Members = []household.Member{head, son}
 			h.Incomes = []household.Income{{Kind: "business", Description: "散养家禽", Amount: money.FromYuan(3600), Months: 12}}

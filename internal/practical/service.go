@@ -213,9 +213,31 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, scenarioID, atte
 	}
 	now := s.Now()
 	today := calendar.DayOf(now)
-	h := sc.Household(today)
+	seq, err := s.Sandbox.QueryStrings(ctx, "SELECT COUNT(*) FROM households")
+	if err != nil {
+		return store.PracticalRun{}, err
+	}
+	n, _ := strconv.Atoi(seq[0])
+	h := sc.Household(today, n)
 	err = s.Sandbox.InTx(ctx, clerk, func(tx *store.Tx) error {
+		incomes, props := h.Incomes, h.Properties
 		if err := tx.CreateHousehold(ctx, &h); err != nil {
+			return err
+		}
+		for _, in := range incomes {
+			if _, err := tx.AddIncome(ctx, h.ID, h.Version, in); err != nil {
+				return err
+			}
+			h.Version++
+		}
+		for _, pr := range props {
+			if _, err := tx.AddProperty(ctx, h.ID, h.Version, pr); err != nil {
+				return err
+			}
+			h.Version++
+		}
+		var err error
+		if h, err = tx.Household(ctx, h.ID); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, store.Entry{Action: "household.create", Object: "household:" + strconv.FormatInt(h.ID, 10),
@@ -436,12 +458,7 @@ func (s *Service) Performance(ctx context.Context, run store.PracticalRun, sp au
 }
 
 func minutesBetween(a, b time.Time) int {
-	d := b.Sub(a)
-	m := int(d / time.Minute)
-	if d%time.Minute > 0 {
-		m++
-	}
-	return max(m, 0)
+	return max(int(b.Sub(a).Round(time.Minute)/time.Minute), 0)
 }
 
 func toScores(items []Item) []store.PracticalScore {
