@@ -19,6 +19,7 @@ import (
 	"dibao/internal/household"
 	"dibao/internal/idcard"
 	"dibao/internal/money"
+	"dibao/internal/region"
 )
 
 // Item codes of the automatic scoring items.
@@ -232,3 +233,6 @@ func (s Scenario) AutoMax() int {
 	}
 	return n
 }
+
+// SandboxScope is the region scope of the whole sandbox county.
+func SandboxScope() region.Scope { return region.ScopeOf(SandboxCounty) }

@@ -177,6 +177,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.ledgerRoutes(mux)
 	s.countyRoutes(mux)
 	s.reportRoutes(mux)
+	s.sandboxRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -405,6 +406,7 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 	if p.UserID != 0 {
 		items = append(items, navItem{Key: "training_my", Label: "我的培训", Href: "/training/my", Icon: "✧"})
 		items = append(items, navItem{Key: "learning", Label: "在线学习", Href: "/learning", Icon: "▶"})
+		items = append(items, navItem{Key: "sandbox", Label: "实操沙盒", Href: "/sandbox", Icon: "⚑"})
 	}
 	for i := range items {
 		items[i].Active = items[i].Key == active
