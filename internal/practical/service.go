@@ -604,3 +604,30 @@ func (s *Service) Rubric(ctx context.Context, p authz.Principal, id int64, score
 	})
 	return run, err
 }
+
+// CaseFor resolves a sandbox case for the caller: its run (acting: only
+// the trainee's running run; viewing: the trainee's or, for an examiner,
+// any), the case service over the sandbox with the run's clock, and the
+// sandbox principal to use — an examiner sees the case as the trainee does.
+func (s *Service) CaseFor(ctx context.Context, p authz.Principal, caseID int64, acting bool) (store.PracticalRun,
+	*casework.Service, authz.Principal, error) {
+	var run store.PracticalRun
+	var err error
+	if acting {
+		run, err = s.Owned(ctx, p, caseID)
+	} else {
+		run, err = s.RunByCase(ctx, p, caseID)
+	}
+	if err != nil {
+		return run, nil, authz.Principal{}, err
+	}
+	who := p
+	if run.UserID != p.UserID {
+		who = authz.Principal{UserID: run.UserID, Username: run.Username, RequestID: p.RequestID}
+	}
+	sp, err := s.Principal(ctx, who, run)
+	if err != nil {
+		return run, nil, sp, err
+	}
+	return run, s.Cases(run), sp, nil
+}

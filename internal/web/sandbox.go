@@ -301,34 +301,14 @@ func (s *server) sandboxRubric(w http.ResponseWriter, r *http.Request, p authz.P
 	})
 }
 
-// sandboxCaseCtx resolves a sandbox case for the caller: its run (the
-// trainee's, or any for an examiner), the case service over the sandbox
-// with the run's clock, and the caller's sandbox principal.
+// sandboxCaseCtx resolves a sandbox case for the caller (practical.CaseFor).
 func (s *server) sandboxCaseCtx(ctx context.Context, p authz.Principal, caseID int64, acting bool) (store.PracticalRun,
 	*casework.Service, authz.Principal, error) {
 	svc, err := s.sandbox()
 	if err != nil {
 		return store.PracticalRun{}, nil, authz.Principal{}, err
 	}
-	var run store.PracticalRun
-	if acting {
-		run, err = svc.Owned(ctx, p, caseID)
-	} else {
-		run, err = svc.RunByCase(ctx, p, caseID)
-	}
-	if err != nil {
-		return run, nil, authz.Principal{}, err
-	}
-	// An examiner looking at a trainee's case sees it as the trainee does.
-	who := p
-	if run.UserID != p.UserID {
-		who = authz.Principal{UserID: run.UserID, Username: run.Username, RequestID: p.RequestID}
-	}
-	sp, err := svc.Principal(ctx, who, run)
-	if err != nil {
-		return run, nil, sp, err
-	}
-	return run, svc.Cases(run), sp, nil
+	return svc.CaseFor(ctx, p, caseID, acting)
 }
 
 func sandboxPath(href string) string {
