@@ -16,36 +16,57 @@ import (
 	"dibao/internal/store"
 )
 
-// sandboxSchema is the PostgreSQL schema of the sandbox store.
-const sandboxSchema = "sandbox"
-
 // sandboxDSN is where the sandbox store lives: DATA/sandbox.db next to the
-// main SQLite file, or the same PostgreSQL database with search_path set to
-// the sandbox schema.
-func (c *config) sandboxDSN() string {
-	dsn := c.dsn()
+// main SQLite file, or, on PostgreSQL, the same database with search_path
+// set to the sandbox schema: "sandbox", or "<schema>_sandbox" when the main
+// store itself lives in a named schema. schema is "" for SQLite.
+func (c *config) sandboxDSN() (dsn, schema string, err error) {
+	dsn = c.dsn()
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return filepath.Join(c.data, "sandbox.db")
+		return filepath.Join(c.data, "sandbox.db"), "", nil
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return dsn
+		return "", "", fmt.Errorf("sandbox store: parse the database URL: %w", err)
 	}
 	q := u.Query()
-	q.Set("search_path", sandboxSchema)
+	schema = "sandbox"
+	if sp := q.Get("search_path"); sp != "" && sp != "public" {
+		schema = sp + "_sandbox"
+	}
+	if !validSchema(schema) {
+		return "", "", fmt.Errorf("sandbox store: unusable schema name %q", schema)
+	}
+	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), schema, nil
+}
+
+func validSchema(s string) bool {
+	if s == "" || len(s) > 60 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // openSandbox opens and migrates the sandbox store (same migrations, own
 // audit chain), writes the sandbox county and wires the practical service.
 func openSandbox(ctx context.Context, c *config, main *store.DB, a *app.App, log *slog.Logger) error {
-	if main.Dialect() == store.Postgres {
-		if err := main.ExecRaw(ctx, "CREATE SCHEMA IF NOT EXISTS "+sandboxSchema); err != nil {
+	dsn, schema, err := c.sandboxDSN()
+	if err != nil {
+		return err
+	}
+	if schema != "" {
+		if err := main.ExecRaw(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
 			return fmt.Errorf("create sandbox schema: %w", err)
 		}
 	}
-	sb, err := store.Open(ctx, c.sandboxDSN())
+	sb, err := store.Open(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("open sandbox store: %w", err)
 	}

@@ -342,4 +342,3 @@ func (s *server) sandboxAct(w http.ResponseWriter, r *http.Request, p authz.Prin
 		"documents": docs, "warning": out.Warning, "replayed": out.Replayed})
 	return nil
 }
-
