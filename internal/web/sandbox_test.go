@@ -139,3 +139,7 @@ func TestSandboxPages(t *testing.T) {
 		}
 	})
 }
+
+// TestSandboxPages renders both sandbox templates with real data, the
+// rubric error state included.
+func init() { renderTestedElsewhere = append(renderTestedElsewhere, "sandbox_index", "sandbox_run") }
