@@ -15,6 +15,7 @@ import (
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
 	"dibao/internal/errs"
+	"dibao/internal/household"
 	"dibao/internal/money"
 	"dibao/internal/policy"
 	"dibao/internal/region"
@@ -213,36 +214,7 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, scenarioID, atte
 	}
 	now := s.Now()
 	today := calendar.DayOf(now)
-	seq, err := s.Sandbox.QueryStrings(ctx, "SELECT COUNT(*) FROM households")
-	if err != nil {
-		return store.PracticalRun{}, err
-	}
-	n, _ := strconv.Atoi(seq[0])
-	h := sc.Household(today, n)
-	err = s.Sandbox.InTx(ctx, clerk, func(tx *store.Tx) error {
-		incomes, props := h.Incomes, h.Properties
-		if err := tx.CreateHousehold(ctx, &h); err != nil {
-			return err
-		}
-		for _, in := range incomes {
-			if _, err := tx.AddIncome(ctx, h.ID, h.Version, in); err != nil {
-				return err
-			}
-			h.Version++
-		}
-		for _, pr := range props {
-			if _, err := tx.AddProperty(ctx, h.ID, h.Version, pr); err != nil {
-				return err
-			}
-			h.Version++
-		}
-		var err error
-		if h, err = tx.Household(ctx, h.ID); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, store.Entry{Action: "household.create", Object: "household:" + strconv.FormatInt(h.ID, 10),
-			Detail: "practical scenario " + sc.ID + " for " + p.Username})
-	})
+	h, err := s.household(ctx, clerk, sc, today, p.Username)
 	if err != nil {
 		return store.PracticalRun{}, err
 	}
@@ -295,6 +267,49 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, scenarioID, atte
 			Detail: fmt.Sprintf("scenario=%s attempt=%s sandbox_case=%d", sc.ID, attempt, c.ID)})
 	})
 	return run, err
+}
+
+// household writes the scenario's synthetic household in the sandbox. The
+// run's sequence keeps ID numbers distinct; two runs started at the same
+// moment may still draw the same one, so a duplicate is retried with the
+// next sequence.
+func (s *Service) household(ctx context.Context, clerk authz.Principal, sc Scenario, today time.Time,
+	trainee string) (household.Household, error) {
+	seq, err := s.Sandbox.QueryStrings(ctx, "SELECT COUNT(*) FROM households")
+	if err != nil {
+		return household.Household{}, err
+	}
+	n, _ := strconv.Atoi(seq[0])
+	for try := 0; ; try++ {
+		h := sc.Household(today, n+try)
+		err = s.Sandbox.InTx(ctx, clerk, func(tx *store.Tx) error {
+			incomes, props := h.Incomes, h.Properties
+			if err := tx.CreateHousehold(ctx, &h); err != nil {
+				return err
+			}
+			for _, in := range incomes {
+				if _, err := tx.AddIncome(ctx, h.ID, h.Version, in); err != nil {
+					return err
+				}
+				h.Version++
+			}
+			for _, pr := range props {
+				if _, err := tx.AddProperty(ctx, h.ID, h.Version, pr); err != nil {
+					return err
+				}
+				h.Version++
+			}
+			var err error
+			if h, err = tx.Household(ctx, h.ID); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Entry{Action: "household.create", Object: "household:" + strconv.FormatInt(h.ID, 10),
+				Detail: "practical scenario " + sc.ID + " for " + trainee})
+		})
+		if err == nil || errs.CodeOf(err) != errs.Invalid || try >= 5 {
+			return h, err
+		}
+	}
 }
 
 func runObj(id int64) string { return "practical_run:" + strconv.FormatInt(id, 10) }

@@ -452,3 +452,31 @@ func TestSandboxIsolation(t *testing.T) {
 		}
 	})
 }
+
+// A run whose sequence draws ID numbers already in the sandbox (two starts
+// at once) retries with the next sequence instead of failing.
+func TestStartRetriesDuplicateIDs(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		sc, _ := practical.ScenarioByID("incomplete")
+		h := sc.Household(e.now, 1) // what the next start (one household in the sandbox) would draw
+		err := e.sb.InTx(ctx, authz.Principal{Username: "t", Roles: []authz.Role{authz.CountyAdmin}, Region: practical.SandboxCounty},
+			func(tx *store.Tx) error {
+				if err := tx.CreateHousehold(ctx, &h); err != nil {
+					return err
+				}
+				return tx.Audit(ctx, store.Entry{Action: "test", Object: "household"})
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Start(ctx, e.trainee, "incomplete", ""); err != nil {
+			t.Fatal(err)
+		}
+		n, err := e.sb.QueryStrings(ctx, "SELECT COUNT(*) FROM households")
+		if err != nil || n[0] != "2" {
+			t.Fatalf("households %v %v", n, err)
+		}
+	})
+}
