@@ -64,9 +64,9 @@ func Prepare(ctx context.Context, sb *store.DB) error {
 		return err
 	}
 	if _, err := sb.Region(ctx, SandboxVillage); err == nil && len(have) >= len(colleagues) {
-		return nil
+		return ungated(ctx, sb)
 	}
-	return sb.InTx(ctx, sandboxAdmin(), func(tx *store.Tx) error {
+	err = sb.InTx(ctx, sandboxAdmin(), func(tx *store.Tx) error {
 		for _, r := range []store.Region{
 			{Code: SandboxCounty, Name: "沙盒县", Level: region.County},
 			{Code: SandboxTownship, Name: "沙盒镇", Level: region.Township, Parent: SandboxCounty},
@@ -86,6 +86,34 @@ func Prepare(ctx context.Context, sb *store.DB) error {
 			}
 		}
 		return tx.Audit(ctx, store.Entry{Action: "sandbox.prepare", Object: "region:" + SandboxCounty})
+	})
+	if err != nil {
+		return err
+	}
+	return ungated(ctx, sb)
+}
+
+// ungated turns certification gating off in the sandbox county: practice
+// and the practical assessment are how a person earns a certification, so
+// an uncertified trainee must be able to perform every step there. Real
+// cases keep the county's own certification_gate.
+func ungated(ctx context.Context, sb *store.DB) error {
+	now := time.Now()
+	set, err := policy.Resolve(ctx, sb, SandboxCounty, now)
+	if err != nil {
+		return err
+	}
+	if set.Enum(policy.CertificationGate) == workflow.GateOff && set.Version(policy.CertificationGate) != policy.DefaultVersion {
+		return nil
+	}
+	return sb.InTx(ctx, sandboxAdmin(), func(tx *store.Tx) error {
+		day := calendar.DayOf(now).Format(time.DateOnly)
+		if err := policy.SetValueIn(ctx, tx, now, SandboxCounty, policy.CertificationGate, workflow.GateOff, day,
+			"沙盒：实操练习和考核不受岗位认证限制"); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, store.Entry{Action: "policy.set", Object: "policy:" + policy.CertificationGate,
+			Detail: "sandbox county: off"})
 	})
 }
 

@@ -72,6 +72,10 @@ func TestSandboxPages(t *testing.T) {
 			!strings.Contains(cp.body, `action="`+cpath+`/materials"`) || strings.Contains(cp.body, `id="household-link"`) {
 			t.Fatalf("sandbox case page: %d\n%s", cp.StatusCode, cp.body)
 		}
+		// Certification gating is off in the sandbox: no warning there.
+		if strings.Contains(cp.body, "认证") {
+			t.Fatal("the sandbox case page shows a certification warning")
+		}
 		// The same case id on the real case pages is not this case.
 		if real := tr.get(strings.TrimPrefix(cpath, "/sandbox")); strings.Contains(real.body, "沙一明") {
 			t.Fatal("the sandbox case shows on the real case page")

@@ -480,7 +480,7 @@ func navKey(href string) string {
 	case strings.HasPrefix(href, "/training"):
 		return "training"
 	}
-	for _, k := range []string{"recipients", "reviews", "rosters", "standard", "ledger", "county"} {
+	for _, k := range []string{"recipients", "reviews", "rosters", "standard", "ledger", "county", "sandbox"} {
 		if href == "/"+k || strings.HasPrefix(href, "/"+k+"/") {
 			return k
 		}
