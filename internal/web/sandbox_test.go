@@ -94,6 +94,19 @@ func TestSandboxPages(t *testing.T) {
 		if r := tr.post(cpath+"/act/return", url.Values{"version": {version}, "idempotency_key": {key}}); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("return: %d\n%s", r.StatusCode, r.body)
 		}
+		// The sandbox page links and posts only under /sandbox, and its
+		// documents are served from the sandbox.
+		cp = tr.get(cpath)
+		if strings.Contains(cp.body, `action="/cases/`) || strings.Contains(cp.body, `href="/cases/`) {
+			t.Fatal("the sandbox case page links to the real case pages")
+		}
+		dm := regexp.MustCompile(`href="(` + cpath + `/documents/[^"]+)"`).FindStringSubmatch(cp.body)
+		if dm == nil {
+			t.Fatalf("no deficiency notice link:\n%s", cp.body)
+		}
+		if doc := tr.get(dm[1]); doc.StatusCode != http.StatusOK || !strings.Contains(doc.body, "收入证明") {
+			t.Fatalf("deficiency notice: %d\n%s", doc.StatusCode, doc.body)
+		}
 		// An examiner may not finish someone else's run; the trainee may
 		// not score their own.
 		ex := loginTest(e, "examiner")
