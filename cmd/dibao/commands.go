@@ -60,6 +60,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	}
 	a := app.New(db, log)
 	a.Demo, a.Version, a.TLS = *withDemo, version, *cert != ""
+	if err := openSandbox(ctx, &c, db, a, log); err != nil { // the practical-assessment sandbox (issue 6)
+		return err
+	}
 	if *idle <= 0 || *maxAge <= 0 || *idle > *maxAge {
 		return fmt.Errorf("--idle-timeout and --session-max must be positive, idle no longer than max")
 	}

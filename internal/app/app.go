@@ -17,6 +17,7 @@ import (
 	"dibao/internal/learning"
 	"dibao/internal/ledgerimport"
 	"dibao/internal/people"
+	"dibao/internal/practical"
 	"dibao/internal/recipients"
 	"dibao/internal/registry"
 	"dibao/internal/stats"
@@ -37,6 +38,7 @@ type App struct {
 	Training *training.Service
 	Ledger   *ledgerimport.Service
 	Exams    *exams.Service
+	Sandbox  *practical.Service // practical assessments over the sandbox store (nil until serve opens it)
 	Log      *slog.Logger
 	Demo     bool   // demo mode: the login page lists the demo accounts
 	Version  string // build version shown in the footer
@@ -103,3 +105,34 @@ func New(db *store.DB, log *slog.Logger) *App {
 	}
 	return a
 }
+
+// PracticalScored records a scored sandbox run as the practical assessment
+// of the trainee's plan: among the plans they are enrolled in that require a
+// practical assessment, the one due first whose next attempt (first or the
+// one make-up) is the run's attempt. A run that fits no such plan is
+// practice and records nothing. serve sets it as the practical service's
+// OnScored hook, so the result commits with the score.
+func (a *App) PracticalScored(ctx context.Context, tx *store.Tx, run store.PracticalRun) error {
+	ens, err := a.DB.PersonEnrollments(ctx, run.UserID)
+	if err != nil {
+		return err
+	}
+	for _, e := range ens {
+		ok, err := a.Training.Assesses(ctx, tx, e.PlanID, assess.Practical)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		_, next, err := a.Training.NextAttemptTx(ctx, tx, run.UserID, e.PlanID, assess.Practical)
+		if err != nil || string(next) != run.Attempt {
+			continue // passed, retraining, or another attempt: not this plan
+		}
+		_, err = a.Training.RecordResultTx(ctx, tx, training.ResultInput{PersonID: run.UserID, PlanID: e.PlanID,
+			Kind: assess.Practical, Score: run.Score, Source: "practical_run:" + strconv.FormatInt(run.ID, 10)})
+		return err
+	}
+	return nil
+}
+

@@ -183,6 +183,8 @@ type casePage struct {
 	Timeline   []eventView
 	Documents  []docLink
 	Diagram    string
+	Base       string // where the page's forms post: /cases/{id}, or /sandbox/cases/{id}
+	Sandbox    bool   // a sandbox case (practical assessment): banner, no household or upload links
 }
 
 // caseFailure is a failed POST on the case page: which form, what the user
@@ -211,19 +213,25 @@ var shortText = map[string]bool{"place": true, "objector": true, "recipient": tr
 func (s *server) caseDay() time.Time { return calendar.DayOf(s.a.Cases.Now()) }
 
 func (s *server) loadCasePage(ctx context.Context, p authz.Principal, id int64, f *caseFailure) (casePage, error) {
-	v, err := s.a.Cases.Get(ctx, p, id)
+	return loadCasePageOver(ctx, s.a.Cases, p, id, f)
+}
+
+// loadCasePageOver builds the case page over a case service: the real one,
+// or one over the sandbox store.
+func loadCasePageOver(ctx context.Context, svc *casework.Service, p authz.Principal, id int64, f *caseFailure) (casePage, error) {
+	v, err := svc.Get(ctx, p, id)
 	if err != nil {
 		return casePage{}, err
 	}
-	staff, err := s.a.Cases.Staff(ctx, p, id)
+	staff, err := svc.Staff(ctx, p, id)
 	if err != nil {
 		return casePage{}, err
 	}
-	names, err := s.a.DB.RegionNames(ctx)
+	names, err := svc.DB.RegionNames(ctx)
 	if err != nil {
 		return casePage{}, err
 	}
-	return buildCasePage(v, staff, names, p, s.caseDay(), f), nil
+	return buildCasePage(v, staff, names, p, calendar.DayOf(svc.Now()), f), nil
 }
 
 func buildCasePage(v casework.View, staff []casework.StaffMember, names map[region.Code]string, p authz.Principal,
@@ -233,7 +241,8 @@ func buildCasePage(v casework.View, staff []casework.StaffMember, names map[regi
 	for _, m := range staff {
 		people[m.ID] = m.Name
 	}
-	pg := casePage{Diagram: "/workflow/" + url.PathEscape(c.Profile) + ".svg?state=" + url.QueryEscape(c.State)}
+	pg := casePage{Diagram: "/workflow/" + url.PathEscape(c.Profile) + ".svg?state=" + url.QueryEscape(c.State),
+		Base: "/cases/" + strconv.FormatInt(c.ID, 10)}
 	h := caseHeader{ID: c.ID, Version: c.Version, HouseholdID: c.HouseholdID, Number: c.Number, HeadName: c.HeadName,
 		Village: villageName(names, c.Region), Profile: c.Profile, ProfileTitle: v.Definition.Title, State: c.State,
 		StateLabel: stateLabel(v.Definition, c.State), StateTone: stateTone(c.State), Closed: c.Closed,

@@ -178,6 +178,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.countyRoutes(mux)
 	s.reportRoutes(mux)
 	s.examRoutes(mux)
+	s.sandboxRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -407,6 +408,7 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 		items = append(items, navItem{Key: "training_my", Label: "我的培训", Href: "/training/my", Icon: "✧"})
 		items = append(items, navItem{Key: "learning", Label: "在线学习", Href: "/learning", Icon: "▶"})
 		items = append(items, navItem{Key: "exams", Label: "考试", Href: "/exams", Icon: "✍"})
+		items = append(items, navItem{Key: "sandbox", Label: "实操沙盒", Href: "/sandbox", Icon: "⚑"})
 	}
 	for i := range items {
 		items[i].Active = items[i].Key == active
@@ -482,7 +484,7 @@ func navKey(href string) string {
 	case strings.HasPrefix(href, "/training"):
 		return "training"
 	}
-	for _, k := range []string{"recipients", "reviews", "rosters", "standard", "ledger", "county"} {
+	for _, k := range []string{"recipients", "reviews", "rosters", "standard", "ledger", "county", "sandbox"} {
 		if href == "/"+k || strings.HasPrefix(href, "/"+k+"/") {
 			return k
 		}
