@@ -135,4 +135,3 @@ func (a *App) PracticalScored(ctx context.Context, tx *store.Tx, run store.Pract
 	}
 	return nil
 }
-
