@@ -93,7 +93,11 @@ func (s *Service) NextAttempt(ctx context.Context, personID, planID int64, kind 
 		if err != nil {
 			return err
 		}
-		if cycle, a, err = assess.Next(kind, toAssess(rs)); err != nil {
+		floor, err := tx.EnrollmentCycle(ctx, personID, planID)
+		if err != nil {
+			return err
+		}
+		if cycle, a, err = assess.NextFrom(kind, toAssess(rs), floor); err != nil {
 			return err
 		}
 		return retrained(tx, ctx, personID, planID, cycle)
@@ -149,7 +153,11 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 	if err != nil {
 		return out, err
 	}
-	cycle, attempt, err := assess.Next(in.Kind, toAssess(prior))
+	floor, err := tx.EnrollmentCycle(ctx, in.PersonID, in.PlanID)
+	if err != nil {
+		return out, err
+	}
+	cycle, attempt, err := assess.NextFrom(in.Kind, toAssess(prior), floor)
 	if err != nil {
 		return out, err
 	}
@@ -188,7 +196,7 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 		return out, err
 	}
 	all := append(toAssess(prior), g)
-	out.Standing = assess.PlanStanding(planKinds(plan), all)
+	out.Standing = assess.PlanStandingFrom(planKinds(plan), all, floor)
 	certs, err := tx.PersonCertifications(ctx, in.PersonID)
 	if err != nil {
 		return out, err
