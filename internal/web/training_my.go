@@ -57,7 +57,8 @@ type trainingMyPage struct {
 	Feedback    []feedbackRow
 	IsAdmin     bool
 	IsTrainer   bool
-	Ratings     []option // the 1–5 choices of every rating select
+	Ratings     []option               // the 1–5 choices of every rating select
+	Assess      training.MyAssessments // my assessment results and certifications (issue 6)
 }
 
 // myState is what a failed form carries into the re-rendered page.
@@ -116,6 +117,9 @@ func (s *server) renderMy(w http.ResponseWriter, r *http.Request, p authz.Princi
 			fr.Values = st.feedback
 		}
 		pg.Feedback = append(pg.Feedback, fr)
+	}
+	if pg.Assess, err = s.a.Training.Mine(ctx, p); err != nil {
+		return err
 	}
 	pg.CheckinForm.Session = st.checkinSession
 	if st.checkinErr != nil {

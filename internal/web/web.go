@@ -177,6 +177,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.ledgerRoutes(mux)
 	s.countyRoutes(mux)
 	s.reportRoutes(mux)
+	s.certRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
