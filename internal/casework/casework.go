@@ -317,6 +317,13 @@ func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*lo
 		return nil, err
 	}
 	L.params = wfParams(L.set, L.def)
+	// The certification gate is about who acts now, not the rules the case
+	// started under: it takes the county's value in force today.
+	cur, err := s.policyAt(ctx, c.Region, s.today())
+	if err != nil {
+		return nil, err
+	}
+	L.params.CertificationGate = wfParams(cur, L.def).CertificationGate
 	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
 		return nil, err
 	}
