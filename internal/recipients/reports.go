@@ -53,7 +53,8 @@ type ReportOutcome struct {
 	Task     int64 // the review task a forward created or joined
 	Joined   bool  // the household already had an undecided change-report task: the report was added to it
 	Replayed bool  // the idempotency key had been used: nothing was done now
-	Warning  string // e.g. a certification warning under the "warn" gate
+
+	Warning string // e.g. a certification warning under the "warn" gate
 }
 
 // ReportView is a report with everything its page shows.

@@ -142,8 +142,9 @@ func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Sco
 func (L *reviewLoad) facts(p authz.Principal, today time.Time, in workflow.Input) workflow.Facts {
 	return workflow.Facts{Today: today, Params: L.params, Input: in, RelativeStaff: L.relatives,
 		Members: len(L.h.Members), BenefitComputed: L.after.Outcome != benefit.OutcomeInvalid, Eligible: L.after.Eligible,
-		RelativeRegistered: L.entry.RelativeFlag, Certified: L.certified,
-		ActorProposed:      L.task.Status == "proposed" && L.task.ProposedBy != "" && L.task.ProposedBy == p.Username}
+		RelativeRegistered: L.entry.RelativeFlag,
+		ActorProposed:      L.task.Status == "proposed" && L.task.ProposedBy != "" && L.task.ProposedBy == p.Username,
+		Certified:          L.certified}
 }
 
 func staleTask() error {

@@ -59,7 +59,7 @@ func (w *world) dailyPlan(validity int) store.TrainingPlan {
 
 func TestDailyScoreWeights(t *testing.T) {
 	for _, c := range []struct{ att, held, part, hw, want int }{
-		{1, 2, 80, 60, 62},   // 20 + 24 + 18
+		{1, 2, 80, 60, 62},    // 20 + 24 + 18
 		{0, 0, 100, 100, 100}, // no session held: full attendance points
 		{3, 3, 0, 0, 40},
 		{0, 3, 100, 100, 60},
