@@ -24,7 +24,7 @@ import (
 func (w *world) dailyPlan(validity int) store.TrainingPlan {
 	w.t.Helper()
 	pl := store.TrainingPlan{Kind: "special", Title: "入户调查专项培训", Region: testenv.County, PeriodStart: "2026-10-01",
-		PeriodEnd: "2026-12-31", Audience: "{}", RequiredMinutes: 240, Categories: "business", Assessments: "daily",
+		PeriodEnd: "2026-12-31", Audience: "{}", RequiredMinutes: 240, Categories: "business_skills", Assessments: "daily",
 		Certifies: "investigation", ValidityMonths: validity}
 	err := w.db.InTx(ctx, w.admin, func(tx *store.Tx) error {
 		if err := tx.CreateTrainingPlan(ctx, &pl); err != nil {
