@@ -45,8 +45,24 @@ func (db *DB) PlanAttendance(ctx context.Context, planID int64, before time.Time
 // (1 + retraining rounds: failed make-ups and expired certifications); 0
 // when not enrolled.
 func (tx *Tx) EnrollmentCycle(ctx context.Context, personID, planID int64) (int, error) {
+	return tx.enrollmentCycle(ctx, personID, planID, false)
+}
+
+// LockEnrollmentCycle is EnrollmentCycle in a writing transaction that
+// also locks the enrollment on PostgreSQL, so that results recorded at once
+// for the same person and plan queue up and each sees the one before (the
+// make-up rule reads what it writes against).
+func (tx *Tx) LockEnrollmentCycle(ctx context.Context, personID, planID int64) (int, error) {
+	return tx.enrollmentCycle(ctx, personID, planID, true)
+}
+
+func (tx *Tx) enrollmentCycle(ctx context.Context, personID, planID int64, lock bool) (int, error) {
 	var c int
-	err := tx.queryRow(ctx, "SELECT cycle FROM enrollments WHERE person_id = ? AND plan_id = ?", personID, planID).Scan(&c)
+	q := "SELECT cycle FROM enrollments WHERE person_id = ? AND plan_id = ?"
+	if lock && tx.db.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	err := tx.queryRow(ctx, q, personID, planID).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

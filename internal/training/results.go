@@ -149,11 +149,12 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 	if e.Status == store.EnrollDropped {
 		return out, errs.New(errs.Forbidden, "", "该人员已不在此培训计划的参训名单中")
 	}
-	prior, err := tx.AssessmentResults(ctx, in.PersonID, in.PlanID)
+	// Lock the enrollment (PostgreSQL) before reading the prior results.
+	floor, err := tx.LockEnrollmentCycle(ctx, in.PersonID, in.PlanID)
 	if err != nil {
 		return out, err
 	}
-	floor, err := tx.EnrollmentCycle(ctx, in.PersonID, in.PlanID)
+	prior, err := tx.AssessmentResults(ctx, in.PersonID, in.PlanID)
 	if err != nil {
 		return out, err
 	}
