@@ -12,6 +12,10 @@ import (
 	"dibao/internal/store"
 )
 
+func init() {
+	renderTestedElsewhere = append(renderTestedElsewhere, "assessment_results", "assessment_daily", "assessment_appraisal")
+}
+
 // The assessment pages: a plan with assessments and a certification made
 // on the plan form, the trainer's daily scoring (bad marks refused in
 // Chinese, nothing written), the results page, the trainee's own
@@ -98,6 +102,9 @@ func TestAssessmentPages(t *testing.T) {
 		t.Fatalf("my certifications: %s", my.body)
 	}
 
+	if r := admin.get("/training/appraisal"); r.StatusCode != 200 || !strings.Contains(r.body, `id="appraisal-form"`) {
+		t.Fatalf("appraisal page: %d", r.StatusCode)
+	}
 	// The appraisal export: a bad period is explained; a good one is a
 	// workbook with one row, audited.
 	if r := admin.get("/training/appraisal.xlsx?from=2026-10-31&to=2026-10-01"); r.StatusCode != http.StatusUnprocessableEntity ||
