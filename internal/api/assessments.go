@@ -90,7 +90,7 @@ func (s *server) dailyScore(w http.ResponseWriter, r *http.Request, p authz.Prin
 		return err
 	}
 	out, err := s.a.Training.RecordDaily(r.Context(), p, training.DailyInput{PersonID: req.PersonID, PlanID: id,
-		Participation: *req.Participation, Homework: *req.Homework})
+		Participation: *req.Participation, Homework: *req.Homework, IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,12 @@ func (s *server) dailyScore(w http.ResponseWriter, r *http.Request, p authz.Prin
 	if out.Result.Score >= 0 {
 		res["score"] = out.Result.Score
 	}
-	writeJSON(w, http.StatusCreated, res)
+	status := http.StatusCreated
+	if out.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
 	return nil
 }
 

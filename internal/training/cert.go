@@ -118,13 +118,18 @@ type DailyInput struct {
 	PlanID        int64
 	Participation int // 0..100, weighed to assess.WeightParticipation
 	Homework      int // 0..100, weighed to assess.WeightHomework
+	// IdempotencyKey makes a retried or double-clicked scoring safe: the
+	// same key answers with the first outcome instead of recording the
+	// second as the make-up.
+	IdempotencyKey string
 }
 
 // DailyScored is a recorded daily score with how it was made.
 type DailyScored struct {
 	Recorded
 	Attended, Held int
-	Score          int // the 100-point score (a make-up keeps only pass/fail)
+	Score          int  // the 100-point score (a make-up keeps only pass/fail)
+	Replayed       bool // the idempotency key had been used: nothing was done now
 }
 
 // RecordDaily computes a person's daily-performance score from their
@@ -133,9 +138,32 @@ type DailyScored struct {
 // scoring, or after a failed first the one make-up, pass/fail only. Bad
 // marks are refused in Chinese and nothing is written.
 func (s *Service) RecordDaily(ctx context.Context, p authz.Principal, in DailyInput) (DailyScored, error) {
+	out, err := s.recordDaily(ctx, p, in)
+	if err != nil && in.IdempotencyKey != "" && errs.CodeOf(err) == errs.Conflict {
+		// The same key submitted twice at once: the first won and the
+		// second was rolled back; answer with the first outcome.
+		if again, err2 := s.recordDaily(ctx, p, in); err2 == nil && again.Replayed {
+			return again, nil
+		}
+	}
+	return out, err
+}
+
+func (s *Service) recordDaily(ctx context.Context, p authz.Principal, in DailyInput) (DailyScored, error) {
 	var out DailyScored
 	if err := mayAssess(p); err != nil {
 		return out, err
+	}
+	path := fmt.Sprintf("training_plan:%d:daily:%d", in.PlanID, in.PersonID)
+	if in.IdempotencyKey != "" {
+		ok, err := s.DB.Replay(ctx, p.UserID, in.IdempotencyKey, path, &out)
+		if err != nil {
+			return DailyScored{}, err
+		}
+		if ok {
+			out.Replayed = true
+			return out, nil
+		}
 	}
 	plan, err := s.DB.TrainingPlan(ctx, in.PlanID)
 	if err != nil {
@@ -157,7 +185,10 @@ func (s *Service) RecordDaily(ctx context.Context, p authz.Principal, in DailyIn
 		r, err := s.RecordResultTx(ctx, tx, ResultInput{PersonID: in.PersonID, PlanID: in.PlanID, Kind: assess.Daily,
 			Score: out.Score, Source: src})
 		out.Recorded = r
-		return err
+		if err != nil || in.IdempotencyKey == "" {
+			return err
+		}
+		return tx.Remember(ctx, in.IdempotencyKey, path, out)
 	})
 	return out, err
 }

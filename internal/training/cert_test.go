@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,6 +317,45 @@ func TestCertificationExpirySweep(t *testing.T) {
 		mine, _ := w.svc.Mine(ctx, w.inv)
 		if len(mine.Certs) != 2 || mine.Certs[0].Status != "有效" || mine.Certs[1].Status != "已过期" {
 			t.Fatalf("certifications %+v", mine.Certs)
+		}
+	})
+}
+
+// The same scoring submitted twice at once (a double click) records one
+// first attempt, never a make-up, and both answers are the first outcome.
+func TestDailyScoreIdempotent(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		pl := w.dailyPlan(12)
+		in := training.DailyInput{PersonID: w.acc.UserID, PlanID: pl.ID, Participation: 10, Homework: 10, IdempotencyKey: "dbl"}
+		var wg sync.WaitGroup
+		outs := make([]training.DailyScored, 4)
+		errs4 := make([]error, 4)
+		for i := range outs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i], errs4[i] = w.svc.RecordDaily(ctx, w.trainer, in)
+			}()
+		}
+		wg.Wait()
+		replayed := 0
+		for i, o := range outs {
+			if errs4[i] != nil || o.Result.Attempt != "first" || o.Score != 6 || o.Result.Passed {
+				t.Fatalf("submit %d: %+v %v", i, o, errs4[i])
+			}
+			if o.Replayed {
+				replayed++
+			}
+		}
+		rs, _ := db.PlanResults(ctx, pl.ID)
+		if len(rs) != 1 || replayed != 3 {
+			t.Fatalf("%d results, %d replayed", len(rs), replayed)
+		}
+		// A new key is a new scoring: the make-up.
+		in.IdempotencyKey = "second"
+		if o, err := w.svc.RecordDaily(ctx, w.trainer, in); err != nil || o.Result.Attempt != "makeup" {
+			t.Fatalf("make-up: %+v %v", o, err)
 		}
 	})
 }

@@ -53,6 +53,7 @@ type resultRow struct {
 	// The daily form of this row.
 	DailyOpen  bool   // a daily score may be recorded now (first or the make-up)
 	DailyLabel string // 首次评定 / 补考评定
+	Key        string // idempotency key of the form (a double submit records once)
 	Err        map[string]string
 	Part, Hw   string
 }
@@ -123,7 +124,7 @@ func (s *server) assessPlanPage(r *http.Request, p authz.Principal, planID int64
 	for _, pr := range rep.People {
 		row := resultRow{PersonID: pr.PersonID, Name: pr.Name, Region: villageName(names, pr.Region), Cycle: pr.Cycle,
 			Retraining: pr.Retraining, Complete: pr.Complete, Attendance: fmt.Sprintf("%d/%d", pr.Attended, pr.Held),
-			Err: map[string]string{}}
+			Err: map[string]string{}, Key: newKey()}
 		for _, c := range pr.Cells {
 			row.Cells = append(row.Cells, cellOf(c))
 			if c.Kind == assess.Daily {
@@ -219,8 +220,9 @@ func (s *server) assessDailyRecord(w http.ResponseWriter, r *http.Request, p aut
 	if f.err = l.Err(); f.err != nil {
 		return s.renderDaily(w, r, p, http.StatusUnprocessableEntity, id, f)
 	}
-	out, err := s.a.Training.RecordDaily(r.Context(), p, training.DailyInput{PersonID: person, PlanID: id,
-		Participation: part, Homework: hw})
+	in := training.DailyInput{PersonID: person, PlanID: id, Participation: part, Homework: hw,
+		IdempotencyKey: r.PostForm.Get("key")}
+	out, err := s.a.Training.RecordDaily(r.Context(), p, in)
 	if err != nil {
 		if formFailure(err) || errs.CodeOf(err) == errs.Conflict || errs.CodeOf(err) == errs.NotFound {
 			f.err = err

@@ -77,8 +77,15 @@ func TestAssessmentPages(t *testing.T) {
 	if rs, _ := te.a.DB.PlanResults(bg, plan.ID); len(rs) != 0 {
 		t.Fatalf("bad marks wrote %+v", rs)
 	}
-	r = trainer.follow(trainer.post("/training/plans/"+id+"/daily", url.Values{"person_id": {pid}, "participation": {"90"},
-		"homework": {"90"}}))
+	form := url.Values{"person_id": {pid}, "participation": {"90"}, "homework": {"90"}, "key": {"double-click"}}
+	r = trainer.follow(trainer.post("/training/plans/"+id+"/daily", form))
+	// A double submit of the same form records once and answers the same.
+	if again := trainer.post("/training/plans/"+id+"/daily", form); again.StatusCode != http.StatusSeeOther {
+		t.Fatalf("double submit: %d %s", again.StatusCode, again.body)
+	}
+	if rs, _ := te.a.DB.PlanResults(bg, plan.ID); len(rs) != 1 {
+		t.Fatalf("double submit recorded %d results", len(rs))
+	}
 	// No session held yet: 40 + 27 + 27 = 94.
 	if !strings.Contains(r.body, "已记录日常表现首次考核：94分，合格") || !strings.Contains(r.body, "已授予岗位认证：调查") {
 		t.Fatalf("after scoring: %s", r.body)
