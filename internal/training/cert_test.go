@@ -289,6 +289,18 @@ func TestCertificationExpirySweep(t *testing.T) {
 		if err != nil || e.Status != store.EnrollOpen || e.MinutesCredited != 0 || !strings.Contains(e.Reason, "认证到期") {
 			t.Fatalf("enrollment after expiry %+v %v", e, err)
 		}
+		// The enrollment rules leave the retraining item as it is.
+		if _, _, err := w.svc.RunEnrollment(ctx, w.admin, w.now); err != nil {
+			t.Fatal(err)
+		}
+		err = db.ReadTx(ctx, w.admin, func(tx *store.Tx) error {
+			var err error
+			e, err = tx.EnrollmentFor(ctx, w.inv.UserID, pl.ID)
+			return err
+		})
+		if err != nil || e.Status != store.EnrollOpen || e.Cycle != 2 || !strings.Contains(e.Reason, "认证到期") {
+			t.Fatalf("enrollment after the rules ran %+v %v", e, err)
+		}
 		rep, _ := w.svc.PlanResults(ctx, w.admin, pl.ID)
 		for _, pr := range rep.People {
 			if pr.PersonID == w.inv.UserID && (pr.Cycle != 2 || pr.Cells[0].State != assess.Pending) {

@@ -141,7 +141,9 @@ func (s *Service) RunEnrollmentDetail(ctx context.Context, p authz.Principal, to
 		for i, e := range have {
 			k := enroll.Key{PersonID: e.PersonID, PlanID: e.PlanID}
 			byKey[k] = e
-			if e.Status == store.EnrollDone || e.Attended {
+			// A retraining item (a later cycle, after a failed make-up or an
+			// expired certification) has results behind it: the rules keep it.
+			if e.Status == store.EnrollDone || e.Attended || e.Cycle > 1 {
 				done[k] = true
 			}
 			haveE[i] = enroll.Enrollment{PersonID: e.PersonID, PlanID: e.PlanID, Due: parseDate(e.Due), Reason: e.Reason}
