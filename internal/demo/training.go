@@ -56,6 +56,9 @@ func LoadTraining(ctx context.Context, db *store.DB, svc *training.Service) (boo
 	if _, err := createSpecialInvestigation(ctx, svc, admin); err != nil {
 		return false, err
 	}
+	if err := grantDemoCertifications(ctx, db, by, today); err != nil {
+		return false, err
+	}
 	// The first session runs now (from the top of the hour), so the demo
 	// trainer can show a live check-in code whenever the demo is started.
 	start := svc.Now().In(calendar.Location()).Truncate(time.Hour)
