@@ -57,8 +57,10 @@ type trainingMyPage struct {
 	Feedback    []feedbackRow
 	IsAdmin     bool
 	IsTrainer   bool
-	Ratings     []option               // the 1–5 choices of every rating select
-	Assess      training.MyAssessments // my assessment results and certifications (issue 6)
+	Ratings     []option // the 1–5 choices of every rating select
+
+	// My assessment results and certifications (issue 6).
+	Assess training.MyAssessments
 }
 
 // myState is what a failed form carries into the re-rendered page.
