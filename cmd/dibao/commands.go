@@ -76,6 +76,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	go recipients.ResumeStandardChanges(ctx, a.Payments, log)              // a standard change left applying continues
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
+	// Expired certifications send their holders back to retraining.
+	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
 	h, err := server.Handler(a)
 	if err != nil {
 		return err

@@ -97,10 +97,22 @@ func Cycle(all []Result) int {
 // passed; make-up used — the cycle moves on only through retraining, which
 // Cycle reflects).
 func Next(kind Kind, all []Result) (cycle int, a Attempt, err error) {
+	return NextFrom(kind, all, 1)
+}
+
+// CycleFrom is Cycle with a floor: the enrollment's cycle, which also
+// moves on when a certification expires and the person is sent back to
+// retraining without any failed result.
+func CycleFrom(all []Result, floor int) int {
+	return max(Cycle(all), floor)
+}
+
+// NextFrom is Next in the cycle CycleFrom(all, floor).
+func NextFrom(kind Kind, all []Result, floor int) (cycle int, a Attempt, err error) {
 	if !kind.Valid() {
 		return 0, "", errs.Invalidf("kind", MsgUnknownKind)
 	}
-	cycle = Cycle(all)
+	cycle = CycleFrom(all, floor)
 	var first, makeup *Result
 	for i := range all {
 		r := &all[i]
@@ -180,7 +192,12 @@ type Standing struct {
 // kinds the plan requires. A plan that requires no assessment is never
 // Complete by results (it completes by attendance alone elsewhere).
 func PlanStanding(required []Kind, all []Result) Standing {
-	st := Standing{Cycle: Cycle(all), States: map[Kind]State{}}
+	return PlanStandingFrom(required, all, 1)
+}
+
+// PlanStandingFrom is PlanStanding in the cycle CycleFrom(all, floor).
+func PlanStandingFrom(required []Kind, all []Result, floor int) Standing {
+	st := Standing{Cycle: CycleFrom(all, floor), States: map[Kind]State{}}
 	for _, r := range all {
 		if r.Attempt == MakeUp && !r.Passed {
 			st.FailedAfterMakeUp = true
@@ -228,4 +245,45 @@ func Excellent(required []Kind, all []Result, mark int) bool {
 		}
 	}
 	return true
+}
+
+// Daily-performance weights (SPEC §3.4): attendance counts 40 of the 100
+// points, taken from the person's share of the plan's sessions held so far;
+// participation and homework 30 each, scored by the trainer on 0..100 and
+// weighed down to 30. A plan that has held no session yet gives full
+// attendance points (nothing was missed).
+const (
+	WeightAttendance    = 40
+	WeightParticipation = 30
+	WeightHomework      = 30
+)
+
+// Messages of the daily score.
+const (
+	MsgParticipation = "课堂参与应为0至100的整数"
+	MsgHomework      = "作业完成应为0至100的整数"
+)
+
+// DailyScore is the 100-point daily-performance score of a person who
+// attended attended of held sessions, with the trainer's participation and
+// homework marks (0..100 each), rounded half up. Marks out of range are
+// refused with a Chinese message, field by field.
+func DailyScore(attended, held, participation, homework int) (int, error) {
+	var l errs.List
+	if participation < 0 || participation > 100 {
+		l.Add("participation", MsgParticipation)
+	}
+	if homework < 0 || homework > 100 {
+		l.Add("homework", MsgHomework)
+	}
+	if err := l.Err(); err != nil {
+		return 0, err
+	}
+	att := WeightAttendance * 100 // hundredths of a point
+	if held > 0 {
+		attended = min(max(attended, 0), held)
+		att = WeightAttendance * 100 * attended / held
+	}
+	total := att + WeightParticipation*participation + WeightHomework*homework
+	return (total + 50) / 100, nil
 }

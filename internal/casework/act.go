@@ -49,12 +49,17 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 			return out, nil
 		}
 	}
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return Outcome{}, err
+	}
 	var out Outcome
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		L, err := s.load(ctx, tx, a.CaseID)
 		if err != nil {
 			return err
 		}
+		L.certified = certs
 		if L.c.Version != a.Version {
 			return staleCase()
 		}

@@ -284,6 +284,18 @@ type loaded struct {
 	benefit benefit.Result
 	sched   workflow.Schedule
 	cal     *calendar.Calendar
+	// certified: the actor's post certifications valid today (SPEC §3.5),
+	// for the certification_gate.
+	certified []string
+}
+
+// certified returns the names of the post certifications p holds today
+// (store.DB.CertifiedNames); a system principal holds none.
+func (s *Service) certified(ctx context.Context, p authz.Principal) ([]string, error) {
+	if p.UserID == 0 {
+		return nil, nil
+	}
+	return s.DB.CertifiedNames(ctx, p.UserID, s.today().Format(time.DateOnly))
 }
 
 func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded, error) {
@@ -305,6 +317,13 @@ func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*lo
 		return nil, err
 	}
 	L.params = wfParams(L.set, L.def)
+	// The certification gate is about who acts now, not the rules the case
+	// started under: it takes the county's value in force today.
+	cur, err := s.policyAt(ctx, c.Region, s.today())
+	if err != nil {
+		return nil, err
+	}
+	L.params.CertificationGate = wfParams(cur, L.def).CertificationGate
 	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
 		return nil, err
 	}
@@ -341,7 +360,7 @@ func history(evs []store.Event) []workflow.Event {
 
 func (s *Service) facts(L *loaded, in workflow.Input) workflow.Facts {
 	f := workflow.Facts{Today: s.today(), Params: L.params, Input: in, Members: len(L.h.Members),
-		RelativesDeclared: L.c.RelativeNote != "", RelativeRegistered: L.c.RelativeFlag}
+		RelativesDeclared: L.c.RelativeNote != "", RelativeRegistered: L.c.RelativeFlag, Certified: L.certified}
 	for _, r := range L.rels {
 		if r.UserID != 0 {
 			f.RelativeStaff = append(f.RelativeStaff, r.UserID)
@@ -418,11 +437,16 @@ func (s *Service) read(ctx context.Context, p authz.Principal, caseID int64, fn 
 	if err != nil {
 		return err
 	}
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return err
+	}
 	return s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
 		L, err := s.loadCase(ctx, tx, c)
 		if err != nil {
 			return err
 		}
+		L.certified = certs
 		return fn(L)
 	})
 }

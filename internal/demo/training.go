@@ -40,9 +40,10 @@ func LoadTraining(ctx context.Context, db *store.DB, svc *training.Service) (boo
 	today := calendar.DayOf(svc.Now())
 	year := today.Year()
 	qs, qe := enroll.Quarter(today)
-	onboarding, err := svc.CreatePlan(ctx, admin, enroll.Plan{Kind: enroll.Onboarding, Title: fmt.Sprintf("%d年新入职人员岗前培训", year),
+	onboarding, err := svc.CreatePlanAssessed(ctx, admin, enroll.Plan{Kind: enroll.Onboarding, Title: fmt.Sprintf("%d年新入职人员岗前培训", year),
 		Period:          enroll.Period{Start: calendar.Date(year, 1, 1), End: calendar.Date(year, 12, 31)},
-		RequiredMinutes: 8 * 60, Categories: []enroll.Category{enroll.PolicyLaw, enroll.BusinessSkills, enroll.Ethics}}, CountyCode)
+		RequiredMinutes: 8 * 60, Categories: []enroll.Category{enroll.PolicyLaw, enroll.BusinessSkills, enroll.Ethics}}, CountyCode,
+		OnboardingAssessment)
 	if err != nil {
 		return false, err
 	}
@@ -50,6 +51,12 @@ func LoadTraining(ctx context.Context, db *store.DB, svc *training.Service) (boo
 		Period: enroll.Period{Start: qs, End: qe}, RequiredMinutes: 4 * 60,
 		Categories: []enroll.Category{enroll.PolicyLaw, enroll.BusinessSkills, enroll.Communication}}, CountyCode)
 	if err != nil {
+		return false, err
+	}
+	if _, err := createSpecialInvestigation(ctx, svc, admin); err != nil {
+		return false, err
+	}
+	if err := grantDemoCertifications(ctx, db, by, today); err != nil {
 		return false, err
 	}
 	// The first session runs now (from the top of the hour), so the demo

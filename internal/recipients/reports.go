@@ -53,6 +53,8 @@ type ReportOutcome struct {
 	Task     int64 // the review task a forward created or joined
 	Joined   bool  // the household already had an undecided change-report task: the report was added to it
 	Replayed bool  // the idempotency key had been used: nothing was done now
+
+	Warning string // e.g. a certification warning under the "warn" gate
 }
 
 // ReportView is a report with everything its page shows.
@@ -235,7 +237,11 @@ func (s *Service) ActOnReport(ctx context.Context, p authz.Principal, a ReportAc
 	}
 	def := workflow.ChangeReport()
 	today := s.today()
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return ReportOutcome{}, err
+	}
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		r, err := tx.ChangeReportForUpdate(ctx, p.Scope(), a.ReportID)
 		if err != nil {
 			return err
@@ -247,7 +253,11 @@ func (s *Service) ActOnReport(ctx context.Context, p authz.Principal, a ReportAc
 		if err != nil {
 			return err
 		}
-		f := workflow.Facts{Today: today, Params: def.Defaults, Input: a.Input, RelativeStaff: rel}
+		params, err := s.gateParams(ctx, def, r.Region)
+		if err != nil {
+			return err
+		}
+		f := workflow.Facts{Today: today, Params: params, Input: a.Input, RelativeStaff: rel, Certified: certs}
 		t, err := workflow.Check(def, r.State, a.Transition, p, p.Region.Level(), f)
 		if err != nil {
 			return err
@@ -256,9 +266,16 @@ func (s *Service) ActOnReport(ctx context.Context, p authz.Principal, a ReportAc
 		if err != nil {
 			return err
 		}
+		warning, err := workflow.Certification(t, f)
+		if err != nil {
+			return err
+		}
 		from, readVersion := r.State, r.Version
 		to := workflow.Next(t, from)
 		data := map[string]any{"values": rec}
+		if warning != "" {
+			data["certification_warning"] = warning
+		}
 		switch t.ID {
 		case "confirm":
 			r.Finding = workflow.FindingConfirmed
@@ -305,10 +322,13 @@ func (s *Service) ActOnReport(ctx context.Context, p authz.Principal, a ReportAc
 				detail += "（并入未完成的复核任务）"
 			}
 		}
+		if warning != "" {
+			detail += " warning=" + warning
+		}
 		if err := tx.Audit(ctx, store.Entry{Action: "change_report." + t.ID, Object: reportObj(r.ID), Detail: detail}); err != nil {
 			return err
 		}
-		out.Report, out.Event = r, ev
+		out.Report, out.Event, out.Warning = r, ev, warning
 		return s.remember(ctx, tx, a.IdempotencyKey, path, out)
 	})
 	if err != nil {
@@ -347,7 +367,11 @@ func (s *Service) GetReport(ctx context.Context, p authz.Principal, id int64) (R
 	}
 	def := workflow.ChangeReport()
 	var v ReportView
-	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return ReportView{}, err
+	}
+	err = s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
 		r, err := s.DB.ChangeReport(ctx, p.Scope(), id)
 		if err != nil {
 			return err
@@ -358,8 +382,12 @@ func (s *Service) GetReport(ctx context.Context, p authz.Principal, id int64) (R
 		}
 		v = ReportView{Report: r, Definition: def, Recused: slices.Contains(rel, p.UserID)}
 		v.State, _ = def.State(r.State)
+		params, err := s.gateParams(ctx, def, r.Region)
+		if err != nil {
+			return err
+		}
 		v.Options = workflow.Available(def, r.State, p, p.Region.Level(),
-			workflow.Facts{Today: s.today(), Params: def.Defaults, RelativeStaff: rel})
+			workflow.Facts{Today: s.today(), Params: params, RelativeStaff: rel, Certified: certs})
 		return nil
 	})
 	if err != nil {

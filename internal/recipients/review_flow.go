@@ -75,6 +75,7 @@ type reviewLoad struct {
 	after     benefit.Result // recomputed from the household's current data
 	relatives []int64        // staff user IDs that must not act on the task
 	names     map[region.Code]string
+	certified []string
 }
 
 // reviewPre is what a review transaction needs from outside it, read
@@ -82,8 +83,9 @@ type reviewLoad struct {
 // waiting for a second connection while others wait for its row lock
 // would deadlock under load.
 type reviewPre struct {
-	set   policy.Set
-	names map[region.Code]string
+	set       policy.Set
+	names     map[region.Code]string
+	certified []string // the actor's post certifications valid today
 }
 
 func (s *Service) reviewPre(ctx context.Context, p authz.Principal, taskID int64) (reviewPre, error) {
@@ -93,6 +95,9 @@ func (s *Service) reviewPre(ctx context.Context, p authz.Principal, taskID int64
 	}
 	var pre reviewPre
 	if pre.set, err = policy.Resolve(ctx, s.DB, t.Region.County(), s.today()); err != nil {
+		return reviewPre{}, err
+	}
+	if pre.certified, err = s.certified(ctx, p); err != nil {
 		return reviewPre{}, err
 	}
 	pre.names = map[region.Code]string{}
@@ -107,7 +112,7 @@ func (s *Service) reviewPre(ctx context.Context, p authz.Principal, taskID int64
 }
 
 func (s *Service) loadReview(ctx context.Context, tx *store.Tx, scope region.Scope, t store.ReviewTask, lock bool, pre reviewPre) (*reviewLoad, error) {
-	L := &reviewLoad{task: t, set: pre.set, names: pre.names}
+	L := &reviewLoad{task: t, set: pre.set, names: pre.names, certified: pre.certified}
 	var err error
 	if lock {
 		L.entry, err = tx.RecipientForUpdate(ctx, scope, t.HouseholdID)
@@ -138,7 +143,8 @@ func (L *reviewLoad) facts(p authz.Principal, today time.Time, in workflow.Input
 	return workflow.Facts{Today: today, Params: L.params, Input: in, RelativeStaff: L.relatives,
 		Members: len(L.h.Members), BenefitComputed: L.after.Outcome != benefit.OutcomeInvalid, Eligible: L.after.Eligible,
 		RelativeRegistered: L.entry.RelativeFlag,
-		ActorProposed:      L.task.Status == "proposed" && L.task.ProposedBy != "" && L.task.ProposedBy == p.Username}
+		ActorProposed:      L.task.Status == "proposed" && L.task.ProposedBy != "" && L.task.ProposedBy == p.Username,
+		Certified:          L.certified}
 }
 
 func staleTask() error {

@@ -132,6 +132,9 @@ type Enrollment struct {
 	// Attended reports whether the person has any attendance in a session
 	// of the plan: a record behind the item, even if not yet done.
 	Attended bool
+	// Cycle is the training cycle (1 + retraining rounds after a failed
+	// make-up or an expired certification).
+	Cycle int
 	// Joined from the plan.
 	PlanKind        string
 	PlanTitle       string
@@ -145,7 +148,7 @@ type Enrollment struct {
 
 const enrollmentSelect = `SELECT e.id, e.person_id, e.plan_id, e.due, e.reason, e.status, e.minutes_credited, e.completed_at,
 	EXISTS (SELECT 1 FROM attendance a JOIN training_sessions s ON s.id = a.session_id
-		WHERE s.plan_id = e.plan_id AND a.person_id = e.person_id),
+		WHERE s.plan_id = e.plan_id AND a.person_id = e.person_id), e.cycle,
 	p.kind, p.title, p.categories, p.required_minutes, p.period_start, p.period_end, u.region_code
 	FROM enrollments e JOIN training_plans p ON p.id = e.plan_id JOIN users u ON u.id = e.person_id`
 
@@ -154,7 +157,7 @@ func scanEnrollment(s scanner) (Enrollment, error) {
 	var completed int64
 	var rc string
 	err := s.Scan(&e.ID, &e.PersonID, &e.PlanID, &e.Due, &e.Reason, &e.Status, &e.MinutesCredited, &completed,
-		&e.Attended, &e.PlanKind, &e.PlanTitle, &e.PlanCategories, &e.PlanRequired, &e.PlanPeriodStart,
+		&e.Attended, &e.Cycle, &e.PlanKind, &e.PlanTitle, &e.PlanCategories, &e.PlanRequired, &e.PlanPeriodStart,
 		&e.PlanPeriodEnd, &rc)
 	e.CompletedAt, e.PersonRegion = fromMS(completed), region.Code(rc)
 	return e, err

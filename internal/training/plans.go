@@ -3,6 +3,7 @@ package training
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
@@ -19,6 +20,13 @@ import (
 // plan's audience finds it in their queue (SPEC §3.2); if that run fails the
 // plan is kept and the error says to run the rules again.
 func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.Plan, root region.Code) (int64, error) {
+	return s.CreatePlanAssessed(ctx, p, pl, root, PlanAssessment{})
+}
+
+// CreatePlanAssessed is CreatePlan for a plan that also names the
+// assessments it requires and the certifications passing them grants
+// (PlanAssessment.Validate).
+func (s *Service) CreatePlanAssessed(ctx context.Context, p authz.Principal, pl enroll.Plan, root region.Code, as PlanAssessment) (int64, error) {
 	if !p.Has(authz.TrainingAdmin) {
 		return 0, forbidden("只有培训管理员可以制定培训计划")
 	}
@@ -32,6 +40,9 @@ func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.P
 		return 0, forbidden("培训计划的范围超出您的管辖区域")
 	}
 	if err := pl.Validate(); err != nil {
+		return 0, err
+	}
+	if err := as.Validate(); err != nil {
 		return 0, err
 	}
 	for _, c := range pl.Audience.Regions {
@@ -49,6 +60,9 @@ func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.P
 		RequiredMinutes: pl.RequiredMinutes,
 		Categories:      joinCategories(pl.Categories),
 		SpecialStart:    dateString(pl.SpecialStart),
+		Assessments:     as.kindList(),
+		Certifies:       strings.Join(as.Certifies, ","),
+		ValidityMonths:  as.ValidityMonths,
 	}
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		if err := tx.CreateTrainingPlan(ctx, &sp); err != nil {
@@ -56,7 +70,7 @@ func (s *Service) CreatePlan(ctx context.Context, p authz.Principal, pl enroll.P
 		}
 		return tx.Audit(ctx, store.Entry{Action: "training.plan.create", Object: planObj(sp.ID),
 			Detail: fmt.Sprintf("kind=%s region=%s period=%s~%s minutes=%d title=%s", sp.Kind, sp.Region,
-				sp.PeriodStart, sp.PeriodEnd, sp.RequiredMinutes, sp.Title)})
+				sp.PeriodStart, sp.PeriodEnd, sp.RequiredMinutes, sp.Title) + as.auditText()})
 	})
 	if err != nil {
 		return 0, err
@@ -127,7 +141,9 @@ func (s *Service) RunEnrollmentDetail(ctx context.Context, p authz.Principal, to
 		for i, e := range have {
 			k := enroll.Key{PersonID: e.PersonID, PlanID: e.PlanID}
 			byKey[k] = e
-			if e.Status == store.EnrollDone || e.Attended {
+			// A retraining item (a later cycle, after a failed make-up or an
+			// expired certification) has results behind it: the rules keep it.
+			if e.Status == store.EnrollDone || e.Attended || e.Cycle > 1 {
 				done[k] = true
 			}
 			haveE[i] = enroll.Enrollment{PersonID: e.PersonID, PlanID: e.PlanID, Due: parseDate(e.Due), Reason: e.Reason}

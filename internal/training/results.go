@@ -107,7 +107,13 @@ func (s *Service) NextAttemptTx(ctx context.Context, tx *store.Tx, personID, pla
 	if err != nil {
 		return 0, "", err
 	}
-	if cycle, a, err = assess.Next(kind, toAssess(rs)); err != nil {
+	// The enrollment's cycle is a floor: an expired certification sends
+	// the person back to training without a failed make-up.
+	floor, err := tx.EnrollmentCycle(ctx, personID, planID)
+	if err != nil {
+		return 0, "", err
+	}
+	if cycle, a, err = assess.NextFrom(kind, toAssess(rs), floor); err != nil {
 		return 0, "", err
 	}
 	return cycle, a, retrained(tx, ctx, personID, planID, cycle)
@@ -167,11 +173,16 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 	if e.Status == store.EnrollDropped {
 		return out, errs.New(errs.Forbidden, "", "该人员已不在此培训计划的参训名单中")
 	}
+	// Lock the enrollment (PostgreSQL) before reading the prior results.
+	floor, err := tx.LockEnrollmentCycle(ctx, in.PersonID, in.PlanID)
+	if err != nil {
+		return out, err
+	}
 	prior, err := tx.AssessmentResults(ctx, in.PersonID, in.PlanID)
 	if err != nil {
 		return out, err
 	}
-	cycle, attempt, err := assess.Next(in.Kind, toAssess(prior))
+	cycle, attempt, err := assess.NextFrom(in.Kind, toAssess(prior), floor)
 	if err != nil {
 		return out, err
 	}
@@ -214,7 +225,7 @@ func (s *Service) RecordResultTx(ctx context.Context, tx *store.Tx, in ResultInp
 		return out, err
 	}
 	all := append(toAssess(prior), g)
-	out.Standing = assess.PlanStanding(planKinds(plan), all)
+	out.Standing = assess.PlanStandingFrom(planKinds(plan), all, floor)
 	certs, err := tx.PersonCertifications(ctx, in.PersonID)
 	if err != nil {
 		return out, err

@@ -157,6 +157,7 @@ type planRow struct {
 	Period     string
 	Hours      string
 	Categories string
+	Assessment string // 考核：日常表现；认证：调查（12个月）
 }
 
 type trainingPlansPage struct {
@@ -210,7 +211,7 @@ func (s *server) trainingPlanList(w http.ResponseWriter, r *http.Request, p auth
 	for _, pl := range plans {
 		pg.Rows = append(pg.Rows, planRow{ID: pl.ID, Kind: enroll.Kind(pl.Kind).Label(), Title: pl.Title,
 			Region: villageName(names, pl.Region), Period: pl.PeriodStart + " 至 " + pl.PeriodEnd,
-			Hours: minutesText(pl.RequiredMinutes), Categories: categoryText(pl.Categories)})
+			Hours: minutesText(pl.RequiredMinutes), Categories: categoryText(pl.Categories), Assessment: assessmentText(pl)})
 	}
 	s.render(w, r, p, http.StatusOK, "training_plans", "培训计划",
 		[]crumb{{Label: "培训管理", Href: "/training"}, {Label: "培训计划"}}, pg)
@@ -229,6 +230,10 @@ type planForm struct {
 	Hours        string
 	Categories   []string
 	SpecialStart string
+	// What the plan assesses and certifies (issue 6).
+	Assessments []string
+	Certifies   []string
+	Validity    string // months; "" or 0 = no expiry
 }
 
 // option is one choice of a select or a checkbox group.
@@ -245,6 +250,9 @@ type planFormPage struct {
 	Posts      []option
 	Roles      []option
 	Categories []option
+	// Assessment options (issue 6).
+	AssessKinds []option
+	Certs       []option
 }
 
 // planKinds are the kinds a training admin creates by hand; policy-update
@@ -256,7 +264,8 @@ func readPlanForm(r *http.Request) planForm {
 	return planForm{Kind: v.Get("kind"), Title: strings.TrimSpace(v.Get("title")), Start: v.Get("period_start"),
 		End: v.Get("period_end"), Posts: v["posts"], Roles: v["roles"], HiredFrom: v.Get("hired_from"),
 		HiredTo: v.Get("hired_to"), Hours: strings.TrimSpace(v.Get("required_hours")), Categories: v["categories"],
-		SpecialStart: v.Get("special_start")}
+		SpecialStart: v.Get("special_start"), Assessments: v["assessments"], Certifies: v["certifies"],
+		Validity: strings.TrimSpace(v.Get("validity_months"))}
 }
 
 // formDate parses an <input type="date"> value; "" is the zero time.
@@ -318,6 +327,7 @@ func (s *server) renderPlanForm(w http.ResponseWriter, r *http.Request, p authz.
 		pg.Categories = append(pg.Categories, option{Value: string(c), Label: c.Label(),
 			Checked: slices.Contains(f.Categories, string(c))})
 	}
+	pg.AssessKinds, pg.Certs = assessOptions(f)
 	if ferr != nil {
 		pg.Err, pg.Summary = fieldErrors(ferr)
 	}
@@ -346,11 +356,12 @@ func (s *server) trainingPlanCreate(w http.ResponseWriter, r *http.Request, p au
 	}
 	f := readPlanForm(r)
 	pl, ferr := f.plan()
-	if ferr != nil {
-		s.renderPlanForm(w, r, p, http.StatusUnprocessableEntity, f, ferr)
+	as, aerr := f.assessment()
+	if ferr != nil || aerr != nil {
+		s.renderPlanForm(w, r, p, http.StatusUnprocessableEntity, f, joinErrs(ferr, aerr))
 		return nil
 	}
-	if _, err := s.a.Training.CreatePlan(r.Context(), p, pl, region.Code("")); err != nil {
+	if _, err := s.a.Training.CreatePlanAssessed(r.Context(), p, pl, region.Code(""), as); err != nil {
 		if formFailure(err) {
 			s.renderPlanForm(w, r, p, statusOf(err, true), f, err)
 			return nil

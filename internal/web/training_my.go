@@ -58,6 +58,9 @@ type trainingMyPage struct {
 	IsAdmin     bool
 	IsTrainer   bool
 	Ratings     []option // the 1–5 choices of every rating select
+
+	// My assessment results and certifications (issue 6).
+	Assess training.MyAssessments
 }
 
 // myState is what a failed form carries into the re-rendered page.
@@ -116,6 +119,9 @@ func (s *server) renderMy(w http.ResponseWriter, r *http.Request, p authz.Princi
 			fr.Values = st.feedback
 		}
 		pg.Feedback = append(pg.Feedback, fr)
+	}
+	if pg.Assess, err = s.a.Training.Mine(ctx, p); err != nil {
+		return err
 	}
 	pg.CheckinForm.Session = st.checkinSession
 	if st.checkinErr != nil {

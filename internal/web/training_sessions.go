@@ -51,10 +51,11 @@ type sessionRow struct {
 	Place    string
 	Trainer  string
 	Minutes  int
+	PlanID   int64 // the plan's results and daily scoring (issue 6)
 }
 
 func (s *server) sessionRow(r *http.Request, t store.TrainingSession) sessionRow {
-	sr := sessionRow{ID: t.ID, Kind: sessionKindLabel(t.Kind), Practice: t.Kind == training.Practice, Title: t.Title, Place: t.Place, Minutes: t.Minutes,
+	sr := sessionRow{ID: t.ID, PlanID: t.PlanID, Kind: sessionKindLabel(t.Kind), Practice: t.Kind == training.Practice, Title: t.Title, Place: t.Place, Minutes: t.Minutes,
 		Time: localTime(t.StartsAt) + " – " + t.EndsAt.In(cst).Format("15:04"), Trainer: t.ExpertName}
 	if t.TrainerUserID != 0 {
 		sr.Trainer = s.userName(r.Context(), t.TrainerUserID)

@@ -179,6 +179,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.reportRoutes(mux)
 	s.examRoutes(mux)
 	s.sandboxRoutes(mux)
+	s.certRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
