@@ -107,16 +107,7 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request, p authz.Princip
 		return err
 	}
 	out := caseJSON(v.Case, v.Definition)
-	var opts []map[string]any
-	for _, o := range v.Options {
-		fields := make([]map[string]any, len(o.Transition.Records))
-		for i, f := range o.Transition.Records {
-			fields[i] = map[string]any{"name": f.Name, "label": f.Label, "kind": f.Kind, "required": f.Required, "options": f.Options}
-		}
-		opts = append(opts, map[string]any{"transition": o.Transition.ID, "label": o.Transition.Label, "enabled": o.Enabled,
-			"reason": o.Reason, "warning": o.Warning, "fields": fields, "requires_reason": o.Transition.RequiresReason})
-	}
-	out["actions"] = opts
+	out["actions"] = optionsJSON(v.Options)
 	var events []map[string]any
 	for _, e := range v.Events {
 		events = append(events, map[string]any{"seq": e.Seq, "transition": e.Transition, "from": e.From, "to": e.To,
@@ -165,6 +156,12 @@ func (s *server) setMaterials(w http.ResponseWriter, r *http.Request, p authz.Pr
 	if err != nil {
 		return err
 	}
+	return setMaterialsOn(w, r, s.a.Cases, p, id)
+}
+
+// setMaterialsOn sets a case's checklist through cs: the real case service
+// or the sandbox's (the same API shape under /sandbox/cases/).
+func setMaterialsOn(w http.ResponseWriter, r *http.Request, cs *casework.Service, p authz.Principal, id int64) error {
 	var req materialsReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -173,7 +170,7 @@ func (s *server) setMaterials(w http.ResponseWriter, r *http.Request, p authz.Pr
 	for i, it := range req.Items {
 		items[i] = casework.MaterialInput{Code: it.Code, Status: it.Status, Note: it.Note}
 	}
-	c, err := s.a.Cases.SetMaterials(r.Context(), p, id, req.Version, items)
+	c, err := cs.SetMaterials(r.Context(), p, id, req.Version, items)
 	if err != nil {
 		return err
 	}
@@ -192,11 +189,17 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, p authz.Principal) 
 	if err != nil {
 		return err
 	}
+	return actOn(w, r, s.a.Cases, p, id)
+}
+
+// actOn performs a case transition through cs (the real case service or
+// the sandbox's), honouring Idempotency-Key.
+func actOn(w http.ResponseWriter, r *http.Request, cs *casework.Service, p authz.Principal, id int64) error {
 	var req actReq
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	out, err := s.a.Cases.Act(r.Context(), p, casework.Action{CaseID: id, Version: req.Version,
+	out, err := cs.Act(r.Context(), p, casework.Action{CaseID: id, Version: req.Version,
 		Transition: r.PathValue("transition"), Input: workflow.Input{Values: req.Values, Reason: req.Reason},
 		IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	if err != nil {
@@ -282,4 +285,19 @@ func (s *server) workflows(w http.ResponseWriter, r *http.Request, p authz.Princ
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
+}
+
+// optionsJSON lists the transitions a user may take now, with the reason a
+// disabled one is disabled and the fields it records.
+func optionsJSON(options []workflow.Option) []map[string]any {
+	var opts []map[string]any
+	for _, o := range options {
+		fields := make([]map[string]any, len(o.Transition.Records))
+		for i, f := range o.Transition.Records {
+			fields[i] = map[string]any{"name": f.Name, "label": f.Label, "kind": f.Kind, "required": f.Required, "options": f.Options}
+		}
+		opts = append(opts, map[string]any{"transition": o.Transition.ID, "label": o.Transition.Label, "enabled": o.Enabled,
+			"reason": o.Reason, "warning": o.Warning, "fields": fields, "requires_reason": o.Transition.RequiresReason})
+	}
+	return opts
 }

@@ -4,12 +4,10 @@ import (
 	"net/http"
 
 	"dibao/internal/authz"
-	"dibao/internal/casework"
 	"dibao/internal/errs"
 	"dibao/internal/money"
 	"dibao/internal/practical"
 	"dibao/internal/store"
-	"dibao/internal/workflow"
 )
 
 // sandboxRoutes lists the practical-assessment operations (documented in
@@ -243,14 +241,7 @@ func (s *server) sandboxCase(w http.ResponseWriter, r *http.Request, p authz.Pri
 	out["sandbox"], out["run_id"] = true, run.ID
 	var opts []map[string]any
 	if run.UserID == p.UserID && run.Status == "running" {
-		for _, o := range v.Options {
-			fields := make([]map[string]any, len(o.Transition.Records))
-			for i, f := range o.Transition.Records {
-				fields[i] = map[string]any{"name": f.Name, "label": f.Label, "kind": f.Kind, "required": f.Required, "options": f.Options}
-			}
-			opts = append(opts, map[string]any{"transition": o.Transition.ID, "label": o.Transition.Label, "enabled": o.Enabled,
-				"reason": o.Reason, "warning": o.Warning, "fields": fields, "requires_reason": o.Transition.RequiresReason})
-		}
+		opts = optionsJSON(v.Options)
 	}
 	out["actions"] = opts
 	var events []map[string]any
@@ -292,20 +283,7 @@ func (s *server) sandboxMaterials(w http.ResponseWriter, r *http.Request, p auth
 	if err != nil {
 		return err
 	}
-	var req materialsReq
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	items := make([]casework.MaterialInput, len(req.Items))
-	for i, it := range req.Items {
-		items[i] = casework.MaterialInput{Code: it.Code, Status: it.Status, Note: it.Note}
-	}
-	c, err := cs.SetMaterials(r.Context(), sp, id, req.Version, items)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, caseJSON(c, profileOf(c)))
-	return nil
+	return setMaterialsOn(w, r, cs, sp, id)
 }
 
 func (s *server) sandboxAct(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
@@ -321,24 +299,5 @@ func (s *server) sandboxAct(w http.ResponseWriter, r *http.Request, p authz.Prin
 	if err != nil {
 		return err
 	}
-	var req actReq
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	out, err := cs.Act(r.Context(), sp, casework.Action{CaseID: id, Version: req.Version,
-		Transition: r.PathValue("transition"), Input: workflow.Input{Values: req.Values, Reason: req.Reason},
-		IdempotencyKey: r.Header.Get("Idempotency-Key")})
-	if err != nil {
-		return err
-	}
-	var docs []map[string]any
-	for _, d := range out.Documents {
-		docs = append(docs, map[string]any{"kind": d.Kind, "number": d.Number})
-	}
-	if out.Replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"case": caseJSON(out.Case, profileOf(out.Case)), "event_seq": out.Event.Seq,
-		"documents": docs, "warning": out.Warning, "replayed": out.Replayed})
-	return nil
+	return actOn(w, r, cs, sp, id)
 }
