@@ -88,6 +88,11 @@ var affected = map[string][]string{
 	"practical_pass":          {postTrain, postTrainingAdmin},
 	"daily_pass":              {postTrain, postTrainingAdmin},
 	"excellent_mark":          {postTrain, postTrainingAdmin},
+	"archive_retain.plan":     {postTrainingAdmin},
+	"archive_retain.material": {postTrainingAdmin},
+	"archive_retain.session":  {postTrainingAdmin},
+	"archive_retain.score":    {postTrainingAdmin},
+	"archive_retain.feedback": {postTrainingAdmin},
 
 	// Certification gating changes who may act on cases.
 	"certification_gate": {postIntake, postInvestigate, postReview, postApprove, postManage, postTrainingAdmin},

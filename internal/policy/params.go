@@ -49,6 +49,12 @@ const (
 	CertificationGate         = "certification_gate"
 	BankCSVColumns            = "bank_csv_columns"
 	BankCSVEncoding           = "bank_csv_encoding"
+	// Archive retention (years) per record type (issue 7 item 4).
+	RetainPlan     = "archive_retain.plan"
+	RetainMaterial = "archive_retain.material"
+	RetainSession  = "archive_retain.session"
+	RetainScore    = "archive_retain.score"
+	RetainFeedback = "archive_retain.feedback"
 )
 
 // bankColumns are the known columns of the bank payment file (package
@@ -168,6 +174,16 @@ var defs = []Def{
 		Unit: "分", Source: SourceSeed, Basis: "制度文件[X]", Levels: countyOnly},
 	{Name: ExcellentMark, Label: "优秀分数线", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "90",
 		Unit: "分", Source: SourceLocal, Basis: "地方惯例", Levels: countyOnly},
+	{Name: RetainPlan, Label: "培训计划档案保管期限", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "30",
+		Unit: "年", Source: SourceLocal, Basis: "档案管理规定（演示值）", Levels: countyOnly},
+	{Name: RetainMaterial, Label: "培训资料档案保管期限", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "10",
+		Unit: "年", Source: SourceLocal, Basis: "档案管理规定（演示值）", Levels: countyOnly},
+	{Name: RetainSession, Label: "培训记录档案保管期限", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "10",
+		Unit: "年", Source: SourceLocal, Basis: "档案管理规定（演示值）", Levels: countyOnly},
+	{Name: RetainScore, Label: "考核成绩档案保管期限", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "30",
+		Unit: "年", Source: SourceLocal, Basis: "档案管理规定（演示值）", Levels: countyOnly},
+	{Name: RetainFeedback, Label: "培训反馈档案保管期限", Group: GroupTraining, Kind: Int, Min: 1, Max: 100, Default: "5",
+		Unit: "年", Source: SourceLocal, Basis: "档案管理规定（演示值）", Levels: countyOnly},
 
 	// 动态管理
 	{Name: ReviewMonthsStable, Label: "收入稳定家庭核查周期", Group: GroupDynamic, Kind: Int, Min: 1, Max: 12, Default: "12",
