@@ -180,6 +180,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.examRoutes(mux)
 	s.sandboxRoutes(mux)
 	s.certRoutes(mux)
+	s.archiveRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
 }
@@ -410,6 +411,7 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 		items = append(items, navItem{Key: "learning", Label: "在线学习", Href: "/learning", Icon: "▶"})
 		items = append(items, navItem{Key: "exams", Label: "考试", Href: "/exams", Icon: "✍"})
 		items = append(items, navItem{Key: "sandbox", Label: "实操沙盒", Href: "/sandbox", Icon: "⚑"})
+		items = append(items, navItem{Key: "archive", Label: "培训档案", Href: "/archive", Icon: "▣"})
 	}
 	for i := range items {
 		items[i].Active = items[i].Key == active
