@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"dibao/internal/app"
+	"dibao/internal/archive"
 	"dibao/internal/audit"
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
@@ -78,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
 	// Expired certifications send their holders back to retraining.
 	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
+	go archive.Every(ctx, &archive.Service{DB: db}, 24*time.Hour, log) // training archive: catalogue sync and retention sweep (issue 7)
 	h, err := server.Handler(a)
 	if err != nil {
 		return err

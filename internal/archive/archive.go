@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,9 +85,20 @@ func isSystem(p authz.Principal) bool {
 
 func deny(msg string) error { return errs.New(errs.Forbidden, "", msg) }
 
-func (s *Service) county(p authz.Principal) region.Code {
+// county is the county whose retention applies to p's work: p's own, or
+// for a batch principal the (first) county in the region table.
+func (s *Service) county(ctx context.Context, p authz.Principal) region.Code {
 	if p.Region != "" {
 		return p.Region.County()
+	}
+	rs, err := s.DB.Regions(ctx, region.All())
+	if err != nil {
+		return ""
+	}
+	for _, r := range rs {
+		if r.Level == region.County {
+			return r.Code
+		}
 	}
 	return ""
 }
@@ -119,7 +131,7 @@ func (s *Service) Catalogue(ctx context.Context, p authz.Principal) (added int, 
 		return 0, deny("只有档案管理员可以整理档案目录")
 	}
 	now := s.DB.Now()
-	keep, err := s.retention(ctx, s.county(p), now)
+	keep, err := s.retention(ctx, s.county(ctx, p), now)
 	if err != nil {
 		return 0, err
 	}
@@ -385,6 +397,9 @@ func (s *Service) Sweep(ctx context.Context, p authz.Principal, county region.Co
 	if !IsCustodian(p) && !isSystem(p) {
 		return 0, deny("只有档案管理员可以执行到期清理")
 	}
+	if county == "" {
+		county = s.county(ctx, p)
+	}
 	now := s.DB.Now()
 	keep, err := s.retention(ctx, county, now)
 	if err != nil {
@@ -419,4 +434,29 @@ func (s *Service) Sweep(ctx context.Context, p authz.Principal, county region.Co
 		return 0, err
 	}
 	return len(due), nil
+}
+
+// Every brings the catalogue up to date and runs the retention sweep at
+// start and then every interval (serve runs it daily), as the system.
+func Every(ctx context.Context, s *Service, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	p := authz.System("archive")
+	for {
+		if n, err := s.Catalogue(ctx, p); err != nil && ctx.Err() == nil {
+			log.Error("archive: catalogue sync", "err", err)
+		} else if n > 0 {
+			log.Info("archive: records catalogued", "count", n)
+		}
+		if n, err := s.Sweep(ctx, p, ""); err != nil && ctx.Err() == nil {
+			log.Error("archive: retention sweep", "err", err)
+		} else if n > 0 {
+			log.Info("archive: records past retention removed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"dibao/internal/archive"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/policy"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
@@ -360,7 +361,8 @@ func TestRetentionSweep(t *testing.T) {
 		}
 		// Feedback is kept 5 years, sessions and materials 10, plans and scores 30.
 		w.now = time.Date(2031, 9, 1, 0, 0, 0, 0, time.UTC)
-		n, err := w.svc.Sweep(bg, authz.System("archive-sweep"), testenv.County)
+		// The batch principal (serve's daily run) finds the county itself.
+		n, err := w.svc.Sweep(bg, authz.System("archive"), "")
 		if err != nil || n != 1 {
 			t.Fatalf("sweep removed %d (%v), want the feedback set", n, err)
 		}
@@ -375,7 +377,7 @@ func TestRetentionSweep(t *testing.T) {
 			t.Fatalf("deletion audit %v", got)
 		}
 		// A later sync does not bring the expired entry back; the rest stays.
-		if n, err := w.svc.Catalogue(bg, w.custodian); err != nil || n != 0 {
+		if n, err := w.svc.Catalogue(bg, authz.System("archive")); err != nil || n != 0 {
 			t.Fatalf("resync %d %v", n, err)
 		}
 		if all, _ := db.ArchiveRecords(bg, store.ArchiveFilter{}); len(all) != 5 {
@@ -385,3 +387,24 @@ func TestRetentionSweep(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRetentionFollowsPolicy(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := setup(t, db)
+		if _, err := w.svc.Catalogue(bg, w.custodian); err != nil {
+			t.Fatal(err)
+		}
+		// The county keeps feedback for 1 year instead of 5.
+		if err := policy.SetValue(bg, db, w.leader, testenv.County, policy.RetainFeedback, "1", "2026-11-20", "县档案管理办法"); err != nil {
+			t.Fatal(err)
+		}
+		w.now = time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC)
+		n, err := w.svc.Sweep(bg, w.custodian, testenv.County)
+		if err != nil || n != 1 {
+			t.Fatalf("swept %d (%v), want the feedback set", n, err)
+		}
+		if rs, _ := db.ArchiveRecords(bg, store.ArchiveFilter{}); len(rs) != 5 {
+			t.Fatalf("%d left", len(rs))
+		}
+	})
+}
