@@ -18,6 +18,10 @@ import (
 // The archive pages: catalogue, request form (with bad input), the
 // custodian's queue, reading under a grant, the access log, expiry.
 
+func init() {
+	renderTestedElsewhere = append(renderTestedElsewhere, "archive_index", "archive_requests", "archive_record", "archive_reads")
+}
+
 func setupArchive(t *testing.T) (*env, *time.Time) {
 	e := setup(t)
 	e.addTrainer()
@@ -154,5 +158,23 @@ func TestArchivePages(t *testing.T) {
 	if r := tr.get("/archive/records/abc"); r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusBadRequest {
 		t.Fatalf("bad id: %d", r.StatusCode)
 	}
-	_ = archive.MaxDays
+	// A correction by the custodian is a new version shown with its reason.
+	svc := &archive.Service{DB: e.a.DB}
+	cu := authz.Principal{Username: "custodian", Roles: []authz.Role{authz.ArchiveCustodian}, Region: county}
+	us, _ := e.a.DB.QueryStrings(bg, "SELECT CAST(id AS TEXT) FROM users WHERE username = 'custodian'")
+	cu.UserID, _ = strconv.ParseInt(us[0], 10, 64)
+	c, err := svc.Current(bg, cu, recs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Rows[0][4] = "78"
+	if _, err := svc.Correct(bg, cu, recs[0].ID, c, "阅卷复核更正"); err != nil {
+		t.Fatal(err)
+	}
+	cust = e.login("custodian")
+	r = cust.get(recPath)
+	if r.StatusCode != 200 || !strings.Contains(r.body, `id="record-corrected"`) || !strings.Contains(r.body, "阅卷复核更正") ||
+		!strings.Contains(r.body, "<td>78</td>") || !strings.Contains(r.body, "第2版") {
+		t.Fatalf("corrected record: %d %s", r.StatusCode, r.body)
+	}
 }
