@@ -31,6 +31,7 @@ func (s *server) archiveRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /archive/requests/{id}/refuse", s.auth(s.archiveRefuse))
 	mux.Handle("GET /archive/records/{id}", s.auth(s.archiveRecord))
 	mux.Handle("GET /archive/reads", s.auth(s.archiveReads))
+	mux.Handle("POST /archive/records/{id}/correct", s.auth(s.archiveCorrect))
 	mux.Handle("POST /archive/catalogue", s.auth(s.archiveCatalogue))
 	mux.Handle("POST /archive/sweep", s.auth(s.archiveSweep))
 	mux.Handle("GET /archive/export", s.auth(s.archiveExport))
@@ -295,6 +296,7 @@ type archiveRecordPage struct {
 	Refused   string
 	Opened    *archive.Opened
 	Custodian bool
+	Errors    []string
 }
 
 // archiveRecord is GET /archive/records/{id}: the content under a valid
@@ -371,4 +373,50 @@ func (s *server) archiveExport(w http.ResponseWriter, r *http.Request, p authz.P
 		sheet.Rows(rows, func(a store.ArchiveRecord) []any {
 			return []any{a.ID, archive.TypeLabel(a.Type), a.Category, a.Period, a.Title, fmt.Sprintf("第%d版", a.Version), localTime(a.CreatedAt)}
 		}))
+}
+
+// archiveCorrect is POST /archive/records/{id}/correct: the custodian's
+// correction (fields field-<i>, cells cell-<row>-<col>, reason note) saved
+// as the record's next version; the source and earlier versions stay.
+func (s *server) archiveCorrect(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	svc := s.archiveSvc()
+	c, err := svc.Current(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	for i := range c.Fields {
+		if v, ok := r.PostForm["field-"+strconv.Itoa(i)]; ok {
+			c.Fields[i].Value = strings.TrimSpace(v[0])
+		}
+	}
+	for i, row := range c.Rows {
+		for j := range row {
+			if v, ok := r.PostForm[fmt.Sprintf("cell-%d-%d", i, j)]; ok {
+				row[j] = strings.TrimSpace(v[0])
+			}
+		}
+	}
+	if _, err := svc.Correct(r.Context(), p, id, c, r.PostFormValue("note")); err != nil {
+		if errs.CodeOf(err) != errs.Invalid {
+			return err
+		}
+		o, oerr := svc.Open(r.Context(), p, id)
+		if oerr != nil {
+			return oerr
+		}
+		pg := archiveRecordPage{Record: archiveRow{o.Record, archive.TypeLabel(o.Record.Type)}, Opened: &o, Custodian: true,
+			Errors: []string{errs.As(err).Message}}
+		s.render(w, r, p, http.StatusUnprocessableEntity, "archive_record", o.Record.Title,
+			[]crumb{{"培训档案", "/archive"}, {o.Record.Title, ""}}, pg)
+		return nil
+	}
+	s.redirect(w, r, "/archive/records/"+strconv.FormatInt(id, 10), "")
+	return nil
 }

@@ -172,9 +172,23 @@ func TestArchivePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cust = e.login("custodian")
+	// Through the form: a reason is required, then version 3.
+	if r := cust.post(recPath+"/correct", url.Values{"cell-0-4": {"80"}, "note": {" "}}); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "请填写更正原因") {
+		t.Fatalf("correction without reason: %d", r.StatusCode)
+	}
+	if r := cust.post(recPath+"/correct", url.Values{"cell-0-4": {"79"}, "note": {"二次复核"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("correction form: %d %s", r.StatusCode, r.body)
+	}
+	if r := tr.post(recPath+"/correct", url.Values{"cell-0-4": {"100"}, "note": {"改分"}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("trainer corrects: %d", r.StatusCode)
+	}
 	r = cust.get(recPath)
+	if !strings.Contains(r.body, "<td>79</td>") || !strings.Contains(r.body, "第3版") || !strings.Contains(r.body, "二次复核") {
+		t.Fatalf("after form correction: %s", r.body)
+	}
 	if r.StatusCode != 200 || !strings.Contains(r.body, `id="record-corrected"`) || !strings.Contains(r.body, "阅卷复核更正") ||
-		!strings.Contains(r.body, "<td>78</td>") || !strings.Contains(r.body, "第2版") {
+		!strings.Contains(r.body, "第2版") {
 		t.Fatalf("corrected record: %d %s", r.StatusCode, r.body)
 	}
 }
