@@ -30,7 +30,8 @@ func (s *server) archiveSvc() *archive.Service { return &archive.Service{DB: s.a
 
 func archiveRecordJSON(r store.ArchiveRecord) map[string]any {
 	return map[string]any{"id": r.ID, "type": r.Type, "type_label": archive.TypeLabel(r.Type), "title": r.Title,
-		"period": r.Period, "category": r.Category, "version": r.Version, "created_at": r.CreatedAt}
+		"period": r.Period, "category": r.Category, "category_label": archive.CategoryLabel(r.Type, r.Category),
+		"version": r.Version, "created_at": r.CreatedAt}
 }
 
 func archiveRequestJSON(r store.ArchiveRequest) map[string]any {

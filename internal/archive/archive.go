@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"dibao/internal/assess"
 	"dibao/internal/authz"
+	"dibao/internal/enroll"
 	"dibao/internal/errs"
 	"dibao/internal/policy"
 	"dibao/internal/region"
@@ -44,6 +46,29 @@ func TypeLabel(t string) string {
 		return "培训反馈"
 	}
 	return t
+}
+
+// CategoryLabel is the Chinese name of a record's category: the plan kind,
+// the material's content category, the session form, the assessment kind.
+func CategoryLabel(typ, cat string) string {
+	switch typ {
+	case store.ArchivePlan:
+		return enroll.Kind(cat).Label()
+	case store.ArchiveMaterial:
+		return enroll.Category(cat).Label()
+	case store.ArchiveSession, store.ArchiveFeedback:
+		switch cat {
+		case "classroom":
+			return "课堂培训"
+		case "practice":
+			return "现场实操"
+		case "seminar":
+			return "案例研讨"
+		}
+	case store.ArchiveScore:
+		return assess.Kind(cat).Label()
+	}
+	return cat
 }
 
 // RetentionParam is the policy parameter holding the retention (years) of a

@@ -55,6 +55,9 @@ type archiveRow struct {
 	TypeLabel string
 }
 
+// CategoryLabel is the category in Chinese.
+func (r archiveRow) CategoryLabel() string { return archive.CategoryLabel(r.Type, r.Category) }
+
 type archiveReqRow struct {
 	store.ArchiveRequest
 	Scope     string
@@ -371,7 +374,7 @@ func (s *server) archiveExport(w http.ResponseWriter, r *http.Request, p authz.P
 	return s.sendXLSX(w, r, p, s.exportFile("培训档案目录"), "archive.export", describe("期间", f.Period, "类别", f.Type),
 		sheet.Cols("档案编号", "类别", "分类", "期间", "题名", "版本", "编目时间"),
 		sheet.Rows(rows, func(a store.ArchiveRecord) []any {
-			return []any{a.ID, archive.TypeLabel(a.Type), a.Category, a.Period, a.Title, fmt.Sprintf("第%d版", a.Version), localTime(a.CreatedAt)}
+			return []any{a.ID, archive.TypeLabel(a.Type), archive.CategoryLabel(a.Type, a.Category), a.Period, a.Title, fmt.Sprintf("第%d版", a.Version), localTime(a.CreatedAt)}
 		}))
 }
 
