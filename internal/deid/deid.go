@@ -226,12 +226,12 @@ func newScrubber(src Source) *scrubber {
 		if len(name) >= 2 {
 			add(string(name), alias)
 			stars := strings.Repeat("*", len(name)-1)
-			add(string(name[0])+stars, alias)                      // 张**
+			add(string(name[0])+stars, alias)                                // 张**
 			add(string(name[0])+"某"+strings.Repeat("某", len(name)-2), alias) // 张某某
-			add("*"+string(name[1:]), alias)                         // *建国
+			add("*"+string(name[1:]), alias)                                 // *建国
 			if len(name) >= 3 {
 				add(string(name[0])+"*"+string(name[len(name)-1]), alias) // 张*国
-				add(string(name[1:]), alias)                             // 建国 (given name)
+				add(string(name[1:]), alias)                              // 建国 (given name)
 			}
 		}
 		id := strings.ToUpper(strings.TrimSpace(m.IDNumber))
