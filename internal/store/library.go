@@ -121,7 +121,6 @@ func (db *DB) LibraryCases(ctx context.Context, f LibraryFilter) ([]LibraryCase,
 		strings.Join(where, " AND ")+" ORDER BY id DESC LIMIT ?", append(args, f.Limit), scanLibraryCase)
 }
 
-
 // SetLibraryReview records the reviewer's decision on a draft.
 func (tx *Tx) SetLibraryReview(ctx context.Context, id, version int64, status, note string) error {
 	res, err := tx.exec(ctx, `UPDATE library_cases SET status = ?, review_note = ?, reviewed_by = ?, reviewed_at = ?,
