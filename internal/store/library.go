@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"dibao/internal/errs"
+	"dibao/internal/region"
 )
 
 // LibraryCase is a de-identified case of the case library (issue 7 item 3).
@@ -154,4 +155,15 @@ func (tx *Tx) LinkSeminar(ctx context.Context, sessionID, libraryID int64) error
 		VALUES (?, ?, ?, ?) ON CONFLICT (session_id, library_case_id) DO NOTHING`, sessionID, libraryID, tx.p.Username,
 		ms(tx.db.now()))
 	return mapErr(err, "关联研讨场次失败")
+}
+
+// CaseIDByNumber finds a case by its number within scope.
+func (db *DB) CaseIDByNumber(ctx context.Context, scope region.Scope, number string) (int64, error) {
+	var id int64
+	var rc string
+	err := db.queryRow(ctx, "SELECT id, region_code FROM cases WHERE number = ?", strings.TrimSpace(number)).Scan(&id, &rc)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !scope.Contains(region.Code(rc))) {
+		return 0, errs.New(errs.NotFound, "case", "案件编号不存在或不在您的管辖范围内")
+	}
+	return id, mapErr(err, "读取案件失败")
 }
