@@ -19,6 +19,11 @@ import (
 	"dibao/internal/testenv"
 )
 
+func init() {
+	// Both pages, with their error states, are rendered by TestLibraryPages.
+	renderTestedElsewhere = append(renderTestedElsewhere, "library_list", "library_case")
+}
+
 // The case library pages: a trainer adds a closed demo case by number (bad
 // numbers refused with a message), a training admin reviews and tags it,
 // a clerk sees only published cases; the page never shows the originals.
