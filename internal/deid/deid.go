@@ -31,21 +31,21 @@ type Person struct {
 
 // Income is one income source; Member is the earner's name ("" = household).
 type Income struct {
-	Kind        string
-	Member      string
-	Description string
-	AmountFen   int64
-	CostFen     int64
-	Months      int
+	Kind        string `json:"kind"`
+	Member      string `json:"member,omitempty"`
+	Description string `json:"description"`
+	AmountFen   int64  `json:"amount_fen"`
+	CostFen     int64  `json:"cost_fen"`
+	Months      int    `json:"months"`
 }
 
 // Property is one asset.
 type Property struct {
-	Kind        string
-	Description string
-	ValueFen    int64
-	Quantity    int
-	Exempt      bool
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+	ValueFen    int64  `json:"value_fen"`
+	Quantity    int    `json:"quantity"`
+	Exempt      bool   `json:"exempt"`
 }
 
 // Event is one step of the case's timeline.

@@ -73,6 +73,10 @@ func TestEveryDemoCaseIsDeidentified(t *testing.T) {
 		for _, lc := range stored {
 			bySource[lc.SourceCaseID] = lc
 		}
+		places, err := db.RegionNames(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		checked := 0
 		for _, c := range closed {
 			lc := bySource[c.ID]
@@ -85,6 +89,9 @@ func TestEveryDemoCaseIsDeidentified(t *testing.T) {
 			for _, m := range h.Members {
 				id := string(m.IDNumber)
 				forbidden = append(forbidden, m.Name, id, strings.ToLower(id), id[len(id)-6:], "*"+id[len(id)-4:])
+				if n := []rune(m.Name); len(n) >= 3 {
+					forbidden = append(forbidden, string(n[1:]), string(n[0])+"*"+string(n[len(n)-1])) // given name, 张*国
+				}
 			}
 			if p := h.Phone; p != "" {
 				forbidden = append(forbidden, p, p[len(p)-8:], "*"+p[len(p)-4:])
@@ -95,6 +102,7 @@ func TestEveryDemoCaseIsDeidentified(t *testing.T) {
 			if h.Address != "" {
 				forbidden = append(forbidden, h.Address)
 			}
+			forbidden = append(forbidden, places[c.Region]) // the village's name
 			for _, f := range forbidden {
 				if strings.TrimSpace(f) != "" && strings.Contains(text, f) {
 					t.Errorf("case %s: original %q survives in library case %d: %s", c.Number, f, lc.ID, text)
