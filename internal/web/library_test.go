@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +52,7 @@ func TestLibraryPages(t *testing.T) {
 		testenv.User(t, db, "lib-trainer", demo.CountyCode, authz.Trainer)
 		testenv.User(t, db, "lib-admin", demo.CountyCode, authz.TrainingAdmin)
 		testenv.User(t, db, "lib-clerk", demo.CountyCode, authz.CountyApprover)
+		testenv.User(t, db, "lib-both", demo.CountyCode, authz.CountyApprover, authz.Trainer)
 		a := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		h, err := New(a)
 		if err != nil {
@@ -74,6 +76,20 @@ func TestLibraryPages(t *testing.T) {
 			if r.StatusCode != bad.status || !strings.Contains(r.body, bad.msg) || !strings.Contains(r.body, `id="library-error"`) {
 				t.Fatalf("bad number %q: %d\n%s", bad.number, r.StatusCode, r.body)
 			}
+		}
+		// A trainer who can open case pages (here also a county approver)
+		// gets the 加入案例库 button on a closed case.
+		both := loginTest(e, "lib-both")
+		casePath := "/cases/" + strconv.FormatInt(closed[0].ID, 10)
+		if r := both.get(casePath); r.StatusCode != 200 || !strings.Contains(r.body, `id="case-library"`) ||
+			!strings.Contains(r.body, `name="number" value="`+closed[0].Number+`"`) {
+			t.Fatalf("closed case page for a trainer: %d\n%s", r.StatusCode, r.body)
+		}
+		if r := cl.get(casePath); strings.Contains(r.body, `id="case-library"`) {
+			t.Fatal("the 加入案例库 button shown to a non-trainer")
+		}
+		if r := both.get("/cases/" + strconv.FormatInt(open[0].ID, 10)); r.StatusCode != 200 || strings.Contains(r.body, `id="case-library"`) {
+			t.Fatal("the 加入案例库 button on an open case")
 		}
 		if r := cl.post("/library", url.Values{"number": {closed[0].Number}}); r.StatusCode != http.StatusForbidden {
 			t.Fatalf("clerk drafts: %d", r.StatusCode)
