@@ -21,6 +21,7 @@ func sample() Source {
 			{Name: "张建国", IDNumber: "130199198001011234", Relation: "户主", Age: 46, Notes: "张建国患慢性病"},
 			{Name: "李秀", IDNumber: "13019919820202456x", Relation: "配偶", Age: 44},
 		},
+		Texts:      []string{`approval：{"name":"张建国","id":"1301**********1234","phone":"139 1234 5678","address":"平安县城关镇东风村3组12号","account":"6228 4800 1234 5678 901"}`},
 		Incomes:    []Income{{Kind: "wage", Member: "李秀", Description: "李秀在城关镇打零工", AmountFen: 600000, Months: 12}},
 		Properties: []Property{{Kind: "house", Description: "东风村3组12号自建房", ValueFen: 5000000, Quantity: 1}},
 		Events: []Event{
@@ -63,6 +64,9 @@ func TestMakeReplacesEverythingConsistently(t *testing.T) {
 	}
 	if c.Incomes[0].Member != "成员乙" || !strings.Contains(c.Notes, FakePhone) {
 		t.Fatalf("income %+v notes %q", c.Incomes[0], c.Notes)
+	}
+	if !strings.Contains(c.Texts[0], "户主甲") || !strings.Contains(c.Texts[0], FakeAddress) || !strings.Contains(c.Texts[0], FakeAccount) {
+		t.Fatalf("document text %s", c.Texts[0])
 	}
 	if c.Address != FakeAddress || c.Phone != FakePhone || c.BankAccount != FakeAccount {
 		t.Fatalf("household fields %+v", c)

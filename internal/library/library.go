@@ -113,6 +113,13 @@ func (s *Service) Source(ctx context.Context, p authz.Principal, caseID int64) (
 		src.Events = append(src.Events, deid.Event{At: e.At, Transition: label, From: stateLabel(e.From), To: stateLabel(e.To),
 			Reason: e.Reason, Data: e.Data})
 	}
+	docs, err := s.DB.Documents(ctx, caseID)
+	if err != nil {
+		return c, deid.Source{}, err
+	}
+	for _, d := range docs {
+		src.Texts = append(src.Texts, d.Kind+"："+d.Data)
+	}
 	return c, src, nil
 }
 
