@@ -167,3 +167,23 @@ func (db *DB) CaseIDByNumber(ctx context.Context, scope region.Scope, number str
 	}
 	return id, mapErr(err, "读取案件失败")
 }
+
+// LibrarySeminar is a seminar session a library case is used in.
+type LibrarySeminar struct {
+	SessionID int64
+	Title     string
+	StartsAt  time.Time
+}
+
+// LibrarySeminars lists the seminar sessions a library case is linked to.
+func (db *DB) LibrarySeminars(ctx context.Context, id int64) ([]LibrarySeminar, error) {
+	return collect(ctx, db, db.r, "读取研讨场次失败", `SELECT s.id, s.title, s.starts_at FROM library_seminars l
+		JOIN training_sessions s ON s.id = l.session_id WHERE l.library_case_id = ? ORDER BY s.starts_at, s.id`,
+		[]any{id}, func(r scanner) (LibrarySeminar, error) {
+			var x LibrarySeminar
+			var at int64
+			err := r.Scan(&x.SessionID, &x.Title, &at)
+			x.StartsAt = fromMS(at)
+			return x, err
+		})
+}

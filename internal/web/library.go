@@ -132,6 +132,7 @@ type libraryDetailPage struct {
 	Steps      []libraryStepView
 	Curator    bool
 	CanReview  bool
+	Seminars   []string
 	Err        string
 }
 
@@ -143,6 +144,13 @@ func (s *server) libraryDetailRender(w http.ResponseWriter, r *http.Request, p a
 	pg := libraryDetailPage{E: e, Status: libraryStatus[e.Status], Topics: strings.Join(e.Topics, "，"),
 		Amount: money.Fen(e.Case.AmountFen).Yuan(), Members: e.Case.Members, Curator: library.MayCurate(p), Err: msg}
 	pg.CanReview = pg.Curator && e.Status == "draft" && e.CreatedBy != p.Username
+	sems, err := s.a.DB.LibrarySeminars(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	for _, x := range sems {
+		pg.Seminars = append(pg.Seminars, "场次"+strconv.FormatInt(x.SessionID, 10)+"「"+x.Title+"」"+localTime(x.StartsAt))
+	}
 	for _, in := range e.Case.Incomes {
 		pg.Incomes = append(pg.Incomes, libraryMoneyRow{Kind: in.Kind, Who: in.Member, Description: in.Description,
 			Amount: money.Fen(in.AmountFen).Yuan(), Extra: strconv.Itoa(in.Months) + "个月"})

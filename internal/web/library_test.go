@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"dibao/internal/app"
 	"dibao/internal/authz"
@@ -139,6 +140,33 @@ func TestLibraryPages(t *testing.T) {
 		}
 		if r := ad.post(path+"/seminar", url.Values{"session": {"abc"}}); r.StatusCode != 400 {
 			t.Fatalf("bad session: %d", r.StatusCode)
+		}
+		var seminar store.TrainingSession
+		err = db.InTx(ctx, authz.Principal{Username: "test:setup", Roles: []authz.Role{authz.TrainingAdmin}, Region: demo.CountyCode},
+			func(tx *store.Tx) error {
+				pl := store.TrainingPlan{Kind: "special", Title: "案例研讨", Region: demo.CountyCode, PeriodStart: "2026-01-01",
+					PeriodEnd: "2026-12-31", Audience: "{}", RequiredMinutes: 60}
+				if err := tx.CreateTrainingPlan(ctx, &pl); err != nil {
+					return err
+				}
+				seminar = store.TrainingSession{PlanID: pl.ID, Kind: "seminar", Title: "低保典型案例研讨", StartsAt: db.Now(),
+					EndsAt: db.Now().Add(time.Hour), Minutes: 60, Secret: []byte("k")}
+				if err := tx.CreateTrainingSession(ctx, &seminar); err != nil {
+					return err
+				}
+				return tx.Audit(ctx, store.Entry{Action: "test.plan", Object: "plan"})
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := ad.post(path+"/seminar", url.Values{"session": {"999999"}}); r.StatusCode != 400 || !strings.Contains(r.body, "培训场次不存在") {
+			t.Fatalf("missing session: %d", r.StatusCode)
+		}
+		if r := ad.post(path+"/seminar", url.Values{"session": {strconv.FormatInt(seminar.ID, 10)}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("seminar link: %d %s", r.StatusCode, r.body)
+		}
+		if r := cl.get(path); !strings.Contains(r.body, "低保典型案例研讨") {
+			t.Fatalf("seminar not shown:\n%s", r.body)
 		}
 		if r := cl.get("/library?topic=入户调查"); !strings.Contains(r.body, `href="`+path+`"`) ||
 			strings.Contains(r.body, `id="library-draft-form"`) {
