@@ -138,7 +138,7 @@ func Routes(a *app.App) []Route {
 	// Recipients over time (issue 4): each feature lists its own operations
 	// and documents them in openapi/<feature>.json.
 	for _, more := range [][]Route{s.reviewRoutes(), s.rosterRoutes(), s.standardRoutes(), s.ledgerRoutes(), s.countyRoutes(),
-		s.reportRoutes(), s.examRoutes(), s.sandboxRoutes(), s.certRoutes(), s.archiveRoutes()} {
+		s.reportRoutes(), s.examRoutes(), s.sandboxRoutes(), s.certRoutes(), s.libraryRoutes(), s.archiveRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes

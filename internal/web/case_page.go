@@ -185,6 +185,7 @@ type casePage struct {
 	Diagram    string
 	Base       string // where the page's forms post: /cases/{id}, or /sandbox/cases/{id}
 	Sandbox    bool   // a sandbox case (practical assessment): banner, no household or upload links
+	Library    bool   // a closed case shown to a trainer: the 加入案例库 button (issue 7)
 }
 
 // caseFailure is a failed POST on the case page: which form, what the user
@@ -243,6 +244,7 @@ func buildCasePage(v casework.View, staff []casework.StaffMember, names map[regi
 	}
 	pg := casePage{Diagram: "/workflow/" + url.PathEscape(c.Profile) + ".svg?state=" + url.QueryEscape(c.State),
 		Base: "/cases/" + strconv.FormatInt(c.ID, 10)}
+	pg.Library = c.Closed && (p.Has(authz.Trainer) || p.Has(authz.TrainingAdmin))
 	h := caseHeader{ID: c.ID, Version: c.Version, HouseholdID: c.HouseholdID, Number: c.Number, HeadName: c.HeadName,
 		Village: villageName(names, c.Region), Profile: c.Profile, ProfileTitle: v.Definition.Title, State: c.State,
 		StateLabel: stateLabel(v.Definition, c.State), StateTone: stateTone(c.State), Closed: c.Closed,

@@ -180,6 +180,7 @@ func (s *server) routes() (http.Handler, error) {
 	s.examRoutes(mux)
 	s.sandboxRoutes(mux)
 	s.certRoutes(mux)
+	s.libraryRoutes(mux)
 	s.archiveRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux, nil
@@ -405,6 +406,9 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 		items = append(items, navItem{Key: "training", Label: "培训管理", Href: "/training", Icon: "✦"})
 	} else if p.Has(authz.Trainer) {
 		items = append(items, navItem{Key: "training_sessions", Label: "培训场次", Href: "/training/sessions", Icon: "✦"})
+	}
+	if p.Has(authz.TrainingAdmin) || p.Has(authz.Trainer) {
+		items = append(items, navItem{Key: "library", Label: "案例库", Href: "/library", Icon: "❖"})
 	}
 	if p.UserID != 0 {
 		items = append(items, navItem{Key: "training_my", Label: "我的培训", Href: "/training/my", Icon: "✧"})
