@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"dibao/internal/app"
+	"dibao/internal/archive"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/reqid"
@@ -415,6 +416,8 @@ func (s *server) nav(p authz.Principal, active string) []navItem {
 		items = append(items, navItem{Key: "learning", Label: "在线学习", Href: "/learning", Icon: "▶"})
 		items = append(items, navItem{Key: "exams", Label: "考试", Href: "/exams", Icon: "✍"})
 		items = append(items, navItem{Key: "sandbox", Label: "实操沙盒", Href: "/sandbox", Icon: "⚑"})
+	}
+	if archive.CanView(p) {
 		items = append(items, navItem{Key: "archive", Label: "培训档案", Href: "/archive", Icon: "▣"})
 	}
 	for i := range items {
