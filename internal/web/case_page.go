@@ -208,7 +208,7 @@ func newKey() string {
 
 // shortText are text fields answered in a line rather than a paragraph.
 var shortText = map[string]bool{"place": true, "objector": true, "recipient": true, "interviewees": true,
-	"participants": true}
+	"participants": true, "effective_month": true}
 
 // caseDay is today's civil date as the case service sees it.
 func (s *server) caseDay() time.Time { return calendar.DayOf(s.a.Cases.Now()) }
@@ -379,52 +379,18 @@ func sortedKeys(m map[string]string) []string {
 func optionCardOf(o workflow.Option, v casework.View, staff []casework.StaffMember, today time.Time, f *caseFailure,
 	failFields map[string]string, failAll []string) optionCard {
 	t := o.Transition
-	card := optionCard{CaseID: v.Case.ID, Action: "/cases/" + strconv.FormatInt(v.Case.ID, 10) + "/act/" + t.ID, ID: t.ID, Label: t.Label, Activity: t.IsActivity(), Enabled: o.Enabled, Reason: o.Reason,
-		Warning: o.Warning, NeedsReason: t.RequiresReason, Key: newKey(), Version: v.Case.Version, Failed: f != nil}
-	if card.Activity {
-		card.Target = "办理事项，记录后状态不变"
-	} else {
-		card.Target = "办理后：" + stateLabel(v.Definition, t.To)
-	}
-	switch {
-	case t.RequiresReason && !card.Activity:
-		card.Style = "btn-warn"
-	case card.Activity:
-		card.Style = "btn-ghost"
-	default:
-		card.Style = "btn-primary"
-	}
-	for _, d := range t.Documents {
-		card.Docs = append(card.Docs, docTitle(d))
-	}
-	if f != nil {
-		card.Summary = failAll
-		card.ReasonValue = f.Values.Get("reason")
-		card.ReasonErr = failFields["reason"]
-	}
+	card := workflowCard(o, v.Definition, "/cases/"+strconv.FormatInt(v.Case.ID, 10)+"/act/"+t.ID, v.Case.Version, today,
+		f, failFields, failAll)
+	card.CaseID = v.Case.ID
 	recused := map[int64]bool{}
 	for _, r := range v.Relatives {
 		if r.UserID != 0 {
 			recused[r.UserID] = true
 		}
 	}
-	for _, fd := range t.Records {
-		fv := fieldView{Name: fd.Name, Label: fd.Label, Kind: string(fd.Kind), ID: "f-" + t.ID + "-" + fd.Name,
-			Required: fd.Required, Options: fd.Options}
-		if f != nil {
-			fv.Value = f.Values.Get(fd.Name)
-			fv.Err = failFields[fd.Name]
-		}
+	for i, fd := range t.Records {
+		fv := &card.Fields[i]
 		switch fd.Kind {
-		case workflow.KindText:
-			if !shortText[fd.Name] {
-				fv.Kind = "textarea"
-			}
-		case workflow.KindDate:
-			fv.Max = today.Format(time.DateOnly)
-			if f == nil {
-				fv.Value = fv.Max
-			}
 		case workflow.KindNumber:
 			// The objection to settle is picked from the open ones rather
 			// than typed as a number.
@@ -461,6 +427,60 @@ func optionCardOf(o workflow.Option, v casework.View, staff []casework.StaffMemb
 				if n, ok := v.Params.Int(fd.MinParam); ok && n > 0 {
 					fv.Hint = "至少 " + strconv.Itoa(n) + " 名不同的工作人员"
 				}
+			}
+		}
+	}
+	return card
+}
+
+// workflowCard is the action card of a workflow option on any workflow
+// page (a case, a review task, a change report): header, button style,
+// documents, the failed submission's values and errors (f is non-nil only
+// for the card that was submitted), and one field per recorded value —
+// text as a textarea unless shortText names it, dates up to today. Pages
+// add what is theirs (a case's staff lists and objections) to the fields.
+func workflowCard(o workflow.Option, def workflow.Definition, action string, version int64, today time.Time,
+	f *caseFailure, failFields map[string]string, failAll []string) optionCard {
+	t := o.Transition
+	card := optionCard{Action: action, ID: t.ID, Label: t.Label, Activity: t.IsActivity(), Enabled: o.Enabled,
+		Reason: o.Reason, Warning: o.Warning, NeedsReason: t.RequiresReason, Key: newKey(), Version: version, Failed: f != nil}
+	if card.Activity {
+		card.Target = "办理事项，记录后状态不变"
+	} else {
+		card.Target = "办理后：" + stateLabel(def, t.To)
+	}
+	switch {
+	case t.RequiresReason && !card.Activity:
+		card.Style = "btn-warn"
+	case card.Activity:
+		card.Style = "btn-ghost"
+	default:
+		card.Style = "btn-primary"
+	}
+	for _, d := range t.Documents {
+		card.Docs = append(card.Docs, docTitle(d))
+	}
+	if f != nil {
+		card.Summary = failAll
+		card.ReasonValue = f.Values.Get("reason")
+		card.ReasonErr = failFields["reason"]
+	}
+	for _, fd := range t.Records {
+		fv := fieldView{Name: fd.Name, Label: fd.Label, Kind: string(fd.Kind), ID: "f-" + t.ID + "-" + fd.Name,
+			Required: fd.Required, Options: fd.Options}
+		if f != nil {
+			fv.Value = f.Values.Get(fd.Name)
+			fv.Err = failFields[fd.Name]
+		}
+		switch fd.Kind {
+		case workflow.KindText:
+			if !shortText[fd.Name] {
+				fv.Kind = "textarea"
+			}
+		case workflow.KindDate:
+			fv.Max = today.Format(time.DateOnly)
+			if f == nil {
+				fv.Value = fv.Max
 			}
 		}
 		card.Fields = append(card.Fields, fv)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -186,26 +185,6 @@ func (s *server) reportCreate(w http.ResponseWriter, r *http.Request, p authz.Pr
 	return nil
 }
 
-// reportCard is one action form on the report page.
-type reportCard struct {
-	ReportID    int64
-	ID          string
-	Label       string
-	Target      string
-	Activity    bool
-	Enabled     bool
-	Reason      string
-	Style       string
-	Fields      []fieldView
-	NeedsReason bool
-	ReasonValue string
-	ReasonErr   string
-	Summary     []string
-	Key         string
-	Version     int64
-	Failed      bool
-}
-
 type reportEventView struct {
 	Seq    int
 	Label  string
@@ -238,19 +217,12 @@ type reportPage struct {
 	Recused     bool
 	Notice      string
 	NoActions   string
-	Cards       []reportCard
+	Cards       []optionCard
 	History     []reportEventView
 }
 
-// reportFailure is a failed action: which transition, the input and error.
-type reportFailure struct {
-	Transition string
-	Values     url.Values
-	Err        error
-}
-
 func (s *server) renderReport(w http.ResponseWriter, r *http.Request, p authz.Principal, id int64, status int,
-	f *reportFailure) error {
+	f *caseFailure) error {
 	ctx := r.Context()
 	v, err := s.a.Payments.GetReport(ctx, p, id)
 	if err != nil {
@@ -278,34 +250,12 @@ func (s *server) renderReport(w http.ResponseWriter, r *http.Request, p authz.Pr
 	found := false
 	today := s.caseDay()
 	for _, o := range v.Options {
-		t := o.Transition
-		c := reportCard{ReportID: x.ID, ID: t.ID, Label: t.Label, Activity: t.IsActivity(), Enabled: o.Enabled,
-			Reason: o.Reason, NeedsReason: t.RequiresReason, Key: newKey(), Version: x.Version, Style: "btn-primary"}
-		if t.RequiresReason {
-			c.Style = "btn-warn"
+		var cf *caseFailure
+		if f != nil && f.Transition == o.Transition.ID {
+			cf, found = f, true
 		}
-		c.Target = "办理后：" + stateLabel(def, t.To)
-		var vals url.Values
-		if f != nil && f.Transition == t.ID {
-			found, c.Failed, vals = true, true, f.Values
-			c.Summary, c.ReasonValue, c.ReasonErr = failAll, vals.Get("reason"), failFields["reason"]
-		}
-		for _, fd := range t.Records {
-			fv := fieldView{Name: fd.Name, Label: fd.Label, Kind: string(fd.Kind), ID: "f-" + t.ID + "-" + fd.Name,
-				Required: fd.Required, Options: fd.Options}
-			if fd.Kind == workflow.KindText {
-				fv.Kind = "textarea"
-			}
-			if fd.Kind == workflow.KindDate {
-				fv.Max = today.Format(time.DateOnly)
-				fv.Value = fv.Max
-			}
-			if vals != nil {
-				fv.Value, fv.Err = vals.Get(fd.Name), failFields[fd.Name]
-			}
-			c.Fields = append(c.Fields, fv)
-		}
-		pg.Cards = append(pg.Cards, c)
+		action := "/reviews/reports/" + strconv.FormatInt(x.ID, 10) + "/act/" + o.Transition.ID
+		pg.Cards = append(pg.Cards, workflowCard(o, def, action, x.Version, today, cf, failFields, failAll))
 	}
 	if f != nil && (!found || errs.CodeOf(f.Err) == errs.Conflict) {
 		pg.Notice = strings.Join(failAll, "；")
@@ -405,7 +355,7 @@ func (s *server) reportAct(w http.ResponseWriter, r *http.Request, p authz.Princ
 		if !pageFailure(err) {
 			return err
 		}
-		return s.renderReport(w, r, p, id, statusOf(err, true), &reportFailure{Transition: tid, Values: r.PostForm, Err: err})
+		return s.renderReport(w, r, p, id, statusOf(err, true), &caseFailure{Form: "act", Transition: tid, Values: r.PostForm, Err: err})
 	}
 	flash := "report_acted"
 	switch {

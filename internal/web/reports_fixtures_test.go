@@ -26,7 +26,7 @@ func reportPageFixture() reportPage {
 		ChangedOn: "2026-09-01", Detail: "长子外出务工", State: "reported", StateLabel: "待乡镇核实", Tone: "blue", Recused: true,
 		History: []reportEventView{{Seq: 1, Label: "村级报告变化情况", To: "待乡镇核实", At: "2026-09-22 09:00", Actor: "村官",
 			Values: []kv{{"变化类型", "收入增加"}}}}}
-	card := reportCard{ReportID: 3, ID: "confirm", Label: confirm.Label, Enabled: true, Version: 1, Key: "k1", Failed: true,
+	card := optionCard{Action: "/reviews/reports/3/act/confirm", ID: "confirm", Label: confirm.Label, Enabled: true, Version: 1, Key: "k1", Failed: true,
 		Style: "btn-primary", Summary: []string{"请填写核实情况"}}
 	for _, fd := range confirm.Records {
 		fv := fieldView{Name: fd.Name, Label: fd.Label, Kind: string(fd.Kind), ID: "f-confirm-" + fd.Name, Options: fd.Options}
@@ -35,7 +35,7 @@ func reportPageFixture() reportPage {
 		}
 		card.Fields = append(card.Fields, fv)
 	}
-	pg.Cards = []reportCard{card, {ReportID: 3, ID: "refute", Label: "核实不属实", Reason: workflow.MsgRecusal}}
+	pg.Cards = []optionCard{card, {Action: "/reviews/reports/3/act/refute", ID: "refute", Label: "核实不属实", Reason: workflow.MsgRecusal}}
 	return pg
 }
 

@@ -377,41 +377,10 @@ func recordText(fd workflow.Field, v any) string {
 
 func reviewCard(o workflow.Option, v recipients.ReviewView, today time.Time, f *caseFailure, failFields map[string]string,
 	failAll []string) optionCard {
-	t := o.Transition
-	card := optionCard{Action: "/reviews/" + strconv.FormatInt(v.Task.ID, 10) + "/act/" + t.ID, ID: t.ID, Label: t.Label,
-		Activity: t.IsActivity(), Enabled: o.Enabled, Reason: o.Reason, Warning: o.Warning, NeedsReason: t.RequiresReason,
-		Key: newKey(), Version: v.Task.Version, Failed: f != nil, Style: "btn-primary"}
-	card.Target = "办理后：" + stateLabel(v.Definition, t.To)
-	if t.RequiresReason {
-		card.Style = "btn-warn"
-	}
-	for _, d := range t.Documents {
-		card.Docs = append(card.Docs, docTitle(d)+"（减发、渐退、停保时）")
-	}
-	if f != nil {
-		card.Summary = failAll
-		card.ReasonValue = f.Values.Get("reason")
-		card.ReasonErr = failFields["reason"]
-	}
-	for _, fd := range t.Records {
-		fv := fieldView{Name: fd.Name, Label: fd.Label, Kind: string(fd.Kind), ID: "f-" + t.ID + "-" + fd.Name,
-			Required: fd.Required, Options: fd.Options}
-		if f != nil {
-			fv.Value = f.Values.Get(fd.Name)
-			fv.Err = failFields[fd.Name]
-		}
-		switch fd.Kind {
-		case workflow.KindText:
-			if fd.Name != "effective_month" {
-				fv.Kind = "textarea"
-			}
-		case workflow.KindDate:
-			fv.Max = today.Format(time.DateOnly)
-			if f == nil {
-				fv.Value = fv.Max
-			}
-		}
-		card.Fields = append(card.Fields, fv)
+	card := workflowCard(o, v.Definition, "/reviews/"+strconv.FormatInt(v.Task.ID, 10)+"/act/"+o.Transition.ID,
+		v.Task.Version, today, f, failFields, failAll)
+	for i := range card.Docs {
+		card.Docs[i] += "（减发、渐退、停保时）"
 	}
 	return card
 }
