@@ -35,6 +35,16 @@ func (s *server) sandbox() (*practical.Service, error) {
 	return s.a.Sandbox, nil
 }
 
+// sandboxAndID is the practical service and the {id} of a sandbox route.
+func (s *server) sandboxAndID(r *http.Request) (*practical.Service, int64, error) {
+	svc, err := s.sandbox()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	return svc, id, err
+}
+
 func (s *server) sandboxScenarios(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
 	if _, err := s.sandbox(); err != nil {
 		return err
@@ -125,11 +135,7 @@ func (s *server) sandboxStart(w http.ResponseWriter, r *http.Request, p authz.Pr
 }
 
 func (s *server) sandboxRun(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -145,11 +151,7 @@ type advanceReq struct {
 }
 
 func (s *server) sandboxAdvance(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -169,11 +171,7 @@ type finishReq struct {
 }
 
 func (s *server) sandboxFinish(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -201,11 +199,7 @@ type rubricReq struct {
 }
 
 func (s *server) sandboxRubric(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -221,11 +215,7 @@ func (s *server) sandboxRubric(w http.ResponseWriter, r *http.Request, p authz.P
 }
 
 func (s *server) sandboxCase(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -271,11 +261,7 @@ func (s *server) sandboxCase(w http.ResponseWriter, r *http.Request, p authz.Pri
 }
 
 func (s *server) sandboxMaterials(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
@@ -287,11 +273,7 @@ func (s *server) sandboxMaterials(w http.ResponseWriter, r *http.Request, p auth
 }
 
 func (s *server) sandboxAct(w http.ResponseWriter, r *http.Request, p authz.Principal) error {
-	svc, err := s.sandbox()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	svc, id, err := s.sandboxAndID(r)
 	if err != nil {
 		return err
 	}
