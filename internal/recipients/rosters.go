@@ -124,25 +124,6 @@ func (s *Service) ApproveRoster(ctx context.Context, p authz.Principal, rosterID
 	return r, err
 }
 
-// Rows returns a roster's rows for a principal who may view households in
-// its county.
-func (s *Service) Rows(ctx context.Context, p authz.Principal, rosterID int64) (store.Roster, []roster.Row, error) {
-	if err := p.Require(authz.HouseholdView); err != nil {
-		return store.Roster{}, nil, err
-	}
-	var r store.Roster
-	var rows []roster.Row
-	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
-		var err error
-		if r, err = tx.RosterRead(ctx, p.Scope(), rosterID); err != nil {
-			return err
-		}
-		rows, err = rosterRows(ctx, tx, r)
-		return err
-	})
-	return r, rows, err
-}
-
 func rosterRows(ctx context.Context, tx *store.Tx, r store.Roster) ([]roster.Row, error) {
 	xs, err := tx.RosterRows(ctx, r.ID)
 	if err != nil {
