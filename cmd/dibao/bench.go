@@ -7,8 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
-	"slices"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
@@ -17,38 +18,68 @@ import (
 	"dibao/internal/region"
 )
 
-// benchNames are the workloads `dibao bench` accepts.
-var benchNames = []string{"households", "cases", "roster", "standard-change", "register", "all"}
+// extraBench are workloads kept from earlier issues; `all` does not run
+// them.
+var extraBench = []string{"households", "cases", "register"}
 
-// cmdBench runs `dibao bench <workload>`: by default on a scratch SQLite
+func benchUsage() string {
+	var names []string
+	for _, s := range bench.Scenarios {
+		names = append(names, s.Name)
+	}
+	return "usage: dibao bench " + strings.Join(append(append(names, extraBench...), "all"), "|") +
+		" [--households 20000] [--db URL] [--json FILE] [--cpuprofile FILE] [--n 500] [--pages 200] [--candidates 5000] [--requests 20000]"
+}
+
+// cmdBench runs `dibao bench <scenario>`: by default on a scratch SQLite
 // store in a temp dir (so no real data is touched); --db points it at a
-// PostgreSQL database that it may write to. households and cases create
-// --n households; roster, standard-change and register first write a
-// register of --recipients households in the demo county (bench.Register)
-// and then time, in this order, the roster build and its exports, the
-// register list pages and a standard change. all runs every workload.
+// PostgreSQL database that it may write to. It first writes the scale data
+// (--households households, prepareBench), then runs the scenario (all:
+// every scenario of bench.Scenarios in order), prints the table with each
+// ratio beside its target and writes the results as JSON.
 func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	if len(args) == 0 || !slices.Contains(benchNames, args[0]) {
-		return fmt.Errorf("usage: dibao bench households|cases|roster|standard-change|register|all [--n 500] [--recipients 20000] [--pages 200] [--db URL] [--cpuprofile FILE]")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("%s", benchUsage())
 	}
 	what := args[0]
+	var chosen []bench.Scenario
+	for _, s := range bench.Scenarios {
+		if what == "all" || what == s.Name {
+			chosen = append(chosen, s)
+		}
+	}
+	extra := false
+	for _, e := range extraBench {
+		extra = extra || e == what
+	}
+	if len(chosen) == 0 && !extra {
+		return fmt.Errorf("%s", benchUsage())
+	}
 	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)
-	n := fs.Int("n", 500, "households to create (list pages: max(n, 50); cases: n/10)")
-	nrec := fs.Int("recipients", 20000, "recipient households of the register workloads (roster, standard-change, register)")
+	households := fs.Int("households", 20000, "households of the scale data the scenarios run on")
+	n := fs.Int("n", 500, "households to create (households: list pages max(n, 50); cases: n/10)")
 	pages := fs.Int("pages", 200, "random register pages to read (register)")
 	db := fs.String("db", "", "store to use (default: a scratch SQLite file in a temp dir)")
+	jsonOut := fs.String("json", "", "write the results as JSON to this file (default bench-SCENARIO-DIALECT.json)")
 	cpu := fs.String("cpuprofile", "", "write a CPU profile of the timed workloads to this file")
+	env := bench.Env{Concurrency: 8, Connections: 64, Seed: 1}
+	fs.IntVar(&env.Candidates, "candidates", 5000, "exam-day: candidates")
+	fs.IntVar(&env.Answers, "answers", 50, "exam-day: autosaves per candidate")
+	fs.IntVar(&env.Requests, "requests", 20000, "api: requests in the mix")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *households < 1 || *households > 5_000_000 {
+		return fmt.Errorf("--households must be between 1 and 5000000")
 	}
 	if *n < 1 || *n > 1_000_000 {
 		return fmt.Errorf("--n must be between 1 and 1000000")
 	}
-	if *nrec < 1 || *nrec > 5_000_000 {
-		return fmt.Errorf("--recipients must be between 1 and 5000000")
-	}
 	if *pages < 1 || *pages > 100_000 {
 		return fmt.Errorf("--pages must be between 1 and 100000")
+	}
+	if env.Candidates < 1 || env.Answers < 1 || env.Requests < 1 {
+		return fmt.Errorf("--candidates, --answers and --requests must be positive")
 	}
 	tmp, err := os.MkdirTemp("", "dibao-bench-")
 	if err != nil {
@@ -62,12 +93,17 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	defer store.Close()
-	// The demo county gives the benchmark realistic neighbours in the tables.
-	if _, err := demo.Load(ctx, store, demo.Generate(demoSeed, timeNow())); err != nil {
-		return err
+	env.DB, env.Households, env.Progress = store, *households, os.Stderr
+	env.Data, env.DSN = tmp, c.dsn()
+	if exe, err := os.Executable(); err == nil && !strings.HasSuffix(exe, ".test") {
+		env.Exe = exe
 	}
-	village := region.Code(demo.Accounts()[0].Region)
-	county := village.County()
+	fmt.Fprintf(stdout, "dibao bench %s: store %s, %d households, %d CPUs\n", what, store.Dialect(), *households, runtime.NumCPU())
+	start := time.Now()
+	if env.Counties, err = prepareBench(ctx, store, *households, os.Stderr); err != nil {
+		return fmt.Errorf("scale data: %w", err)
+	}
+	fmt.Fprintf(stdout, "scale data: %d households in %d counties in %s\n", *households, len(env.Counties), time.Since(start).Round(time.Millisecond))
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
 		if err != nil {
@@ -79,55 +115,59 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		}
 		defer pprof.StopCPUProfile()
 	}
-	run := func(name string) bool { return what == "all" || what == name }
-	fmt.Fprintf(stdout, "dibao bench %s: store %s, n=%d, recipients=%d\n", what, store.Dialect(), *n, *nrec)
 	var results []bench.Result
-	if run("households") {
-		rs, err := bench.Households(ctx, store, village, *n, os.Stderr)
+	for _, s := range chosen {
+		fmt.Fprintf(stdout, "scenario %s …\n", s.Name)
+		start := time.Now()
+		rs, err := s.Run(ctx, env)
+		if err != nil {
+			return fmt.Errorf("bench %s: %w", s.Name, err)
+		}
+		for i := range rs {
+			rs[i].Scenario = s.Name
+		}
+		bench.Table(stdout, fmt.Sprintf("%s (%s):", s.Name, time.Since(start).Round(time.Millisecond)), rs)
+		results = append(results, rs...)
+	}
+	if extra {
+		rs, err := extraWorkload(ctx, what, env, *n, *pages)
 		if err != nil {
 			return err
+		}
+		for i := range rs {
+			rs[i].Scenario = what
 		}
 		results = append(results, rs...)
 	}
-	if run("cases") {
-		clerk := authz.Principal{Username: "bench", Roles: []authz.Role{authz.VillageClerk}, Region: village}
-		r, err := bench.Cases(ctx, store, clerk, max(*n/10, 1), os.Stderr)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
+	if what == "all" || extra {
+		bench.Table(stdout, "results:", results)
 	}
-	if run("roster") || run("standard-change") || run("register") {
-		took, err := bench.Register(ctx, store, county, *nrec, os.Stderr)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "register fixture: %d recipient households in %s (%.0f households/s, batched INSERTs)\n",
-			*nrec, took.Round(time.Millisecond), float64(*nrec)/took.Seconds())
+	path := *jsonOut
+	if path == "" {
+		path = fmt.Sprintf("bench-%s-%s.json", what, store.Dialect())
 	}
-	if run("roster") {
-		rs, err := bench.Roster(ctx, store, county, os.Stderr)
-		if err != nil {
-			return err
-		}
-		results = append(results, rs...)
+	if err := bench.WriteJSON(path, bench.Report{Dialect: string(store.Dialect()), Households: *households, At: time.Now(),
+		CPUs: runtime.NumCPU(), Results: results}); err != nil {
+		return err
 	}
-	if run("register") {
-		r, err := bench.RegisterPages(ctx, store, county, *pages, 1)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
-	}
-	if run("standard-change") {
-		r, _, err := bench.StandardChange(ctx, store, county, os.Stderr)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
-	}
-	bench.Table(stdout, "results:", results)
+	fmt.Fprintf(stdout, "results written to %s\n", path)
 	return nil
+}
+
+// extraWorkload runs the workloads kept from earlier issues.
+func extraWorkload(ctx context.Context, what string, env bench.Env, n, pages int) ([]bench.Result, error) {
+	village := region.Code(demo.Accounts()[0].Region)
+	switch what {
+	case "households":
+		return bench.Households(ctx, env.DB, village, n, os.Stderr)
+	case "cases":
+		clerk := authz.Principal{Username: "bench", Roles: []authz.Role{authz.VillageClerk}, Region: village}
+		r, err := bench.Cases(ctx, env.DB, clerk, max(n/10, 1), os.Stderr)
+		return []bench.Result{r}, err
+	default: // register
+		r, err := bench.RegisterPages(ctx, env.DB, env.Counties[0], pages, 1)
+		return []bench.Result{r}, err
+	}
 }
 
 var timeNow = time.Now

@@ -20,18 +20,35 @@ import (
 
 // Result is one workload's timing.
 type Result struct {
-	Name  string
-	Ops   int
-	App   time.Duration // through the services
-	Raw   time.Duration // the same rows, raw SQL (0 = no raw counterpart)
-	Ratio float64       // App / Raw
+	Scenario string        `json:"scenario"` // the `dibao bench` scenario that produced it
+	Name     string        `json:"name"`
+	Ops      int           `json:"ops"`
+	App      time.Duration `json:"app_ns"` // through the services
+	Raw      time.Duration `json:"raw_ns"` // the same rows, raw SQL (0 = no raw counterpart)
+	Ratio    float64       `json:"ratio"`  // App / Raw
 
 	// Unit is what Ops counts: "" (operations: time per op is printed),
-	// "rows" or "households" (throughput per second is printed) or "pages"
-	// (latency percentiles are printed).
-	Unit                           string
-	AppP50, AppP95, RawP50, RawP95 time.Duration // latency workloads
-	Note                           string        // printed after the ratio
+	// "rows", "households", "transitions" … (throughput per second is
+	// printed) or "pages"/"requests" (latency percentiles are printed).
+	Unit                           string        `json:"unit"`
+	AppP50 time.Duration `json:"app_p50_ns,omitempty"` // latency workloads
+	AppP95 time.Duration `json:"app_p95_ns,omitempty"`
+	AppP99 time.Duration `json:"app_p99_ns,omitempty"`
+	RawP50 time.Duration `json:"raw_p50_ns,omitempty"`
+	RawP95 time.Duration `json:"raw_p95_ns,omitempty"`
+	RawP99 time.Duration `json:"raw_p99_ns,omitempty"`
+	Errors                         int    `json:"errors"`
+	Note                           string `json:"note"` // printed after the ratio
+
+	// Target is the issue's target for this result in words (e.g.
+	// "≥ 0.5× raw", "p95 < 50 ms"); Met tells whether this run met it.
+	Target string `json:"target,omitempty"`
+	Met    *bool  `json:"met,omitempty"`
+}
+
+// Check sets the target and whether ok met it.
+func (r *Result) Check(target string, ok bool) {
+	r.Target, r.Met = target, &ok
 }
 
 // AppRate and RawRate are Ops per second.
@@ -59,10 +76,10 @@ func (r Result) String() string {
 	switch r.Unit {
 	case "":
 		s = fmt.Sprintf("%-22s %6d ops   app %10s/op   raw %10s/op   ratio %s", r.Name, r.Ops, per(r.App), per(r.Raw), ratio)
-	case "pages":
+	case "pages", "requests":
 		ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
-		s = fmt.Sprintf("%-22s %6d %-10s app p50 %8s p95 %8s   raw p50 %8s p95 %8s   ratio %s", r.Name, r.Ops, r.Unit,
-			ms(r.AppP50), ms(r.AppP95), ms(r.RawP50), ms(r.RawP95), ratio)
+		s = fmt.Sprintf("%-22s %6d %-10s app p50 %8s p95 %8s p99 %8s   raw p50 %8s p95 %8s p99 %8s   ratio %s", r.Name, r.Ops, r.Unit,
+			ms(r.AppP50), ms(r.AppP95), ms(r.AppP99), ms(r.RawP50), ms(r.RawP95), ms(r.RawP99), ratio)
 	default:
 		raw := "—"
 		if r.Raw > 0 {
@@ -70,6 +87,16 @@ func (r Result) String() string {
 		}
 		s = fmt.Sprintf("%-22s %6d %-10s app %7.3fs %9.0f/s   raw %18s   ratio %s", r.Name, r.Ops, r.Unit,
 			r.App.Seconds(), r.AppRate(), raw, ratio)
+	}
+	if r.Errors > 0 {
+		s += fmt.Sprintf("   %d ERRORS", r.Errors)
+	}
+	if r.Target != "" {
+		verdict := "met"
+		if r.Met == nil || !*r.Met {
+			verdict = "NOT MET"
+		}
+		s += "   target " + r.Target + ": " + verdict
 	}
 	if r.Note != "" {
 		s += "   (" + r.Note + ")"

@@ -388,3 +388,16 @@ func sizeOf(n int64) string {
 	}
 	return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 }
+
+// Rosters runs Roster for the first of env.Counties. (Issue 8: every
+// county.)
+func Rosters(ctx context.Context, env Env) ([]Result, error) {
+	return Roster(ctx, env.DB, env.Counties[0], env.Progress)
+}
+
+// StandardChanges runs StandardChange for the first of env.Counties.
+// (Issue 8: every county.)
+func StandardChanges(ctx context.Context, env Env) ([]Result, error) {
+	r, _, err := StandardChange(ctx, env.DB, env.Counties[0], env.Progress)
+	return []Result{r}, err
+}
