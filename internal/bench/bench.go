@@ -30,15 +30,15 @@ type Result struct {
 	// Unit is what Ops counts: "" (operations: time per op is printed),
 	// "rows", "households", "transitions" … (throughput per second is
 	// printed) or "pages"/"requests" (latency percentiles are printed).
-	Unit                           string        `json:"unit"`
+	Unit   string        `json:"unit"`
 	AppP50 time.Duration `json:"app_p50_ns,omitempty"` // latency workloads
 	AppP95 time.Duration `json:"app_p95_ns,omitempty"`
 	AppP99 time.Duration `json:"app_p99_ns,omitempty"`
 	RawP50 time.Duration `json:"raw_p50_ns,omitempty"`
 	RawP95 time.Duration `json:"raw_p95_ns,omitempty"`
 	RawP99 time.Duration `json:"raw_p99_ns,omitempty"`
-	Errors                         int    `json:"errors"`
-	Note                           string `json:"note"` // printed after the ratio
+	Errors int           `json:"errors"`
+	Note   string        `json:"note"` // printed after the ratio
 
 	// Target is the issue's target for this result in words (e.g.
 	// "≥ 0.5× raw", "p95 < 50 ms"); Met tells whether this run met it.
