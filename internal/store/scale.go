@@ -72,8 +72,8 @@ type ScaleHousehold struct {
 // for WriteScale. Ids in it are local (0-based within the batch) until
 // WriteScale offsets them by the ids it reserves.
 type ScaleBatch struct {
-	Households int
-	Members    int
+	Households                          int
+	Members                             int
 	hh, mm, inc, prop, cs, ev, rr, hist [][]any
 }
 
