@@ -79,6 +79,7 @@ type Gen struct {
 	county   map[region.Code]int // county code → index
 	params   []benefit.Params    // per county
 	used     []bitset            // per county: (birth day, sequence) of the ID numbers handed out
+	area     []string            // per county: the ID numbers' address code
 	next     int                 // index of the next household
 }
 
@@ -98,6 +99,7 @@ func NewGen(seed uint64, today time.Time, params []benefit.Params) *Gen {
 		month: roster.MonthOf(today.Year(), today.Month()), county: map[region.Code]int{}, params: params}
 	for i, c := range ProvinceCounties() {
 		g.county[c.Code] = i
+		g.area = append(g.area, string(c.Code[:6]))
 	}
 	for _, r := range Regions() {
 		if r.Level == region.Village {
@@ -182,7 +184,11 @@ func (g *Gen) household() store.ScaleHousehold {
 	start := g.month.Add(-g.intn(1, 60))
 	x.Case.State, x.Case.Closed, x.Case.Amount, x.Case.Category = "approved", true, res.Amount, cat
 	x.Case.StartMonth = start.String()
-	x.Case.Events = events(mainPath, v.Code)
+	// The decision alone stands for the recipient's history (one event, as
+	// an imported ledger row has): ten per recipient would be most of the
+	// rows written.
+	x.Case.Events = events(mainPath[len(mainPath)-1:], v.Code)
+	x.Case.Events[0].Reason = "经审批纳入最低生活保障"
 	x.Recipient = &store.ScaleRecipient{Status: "active", Category: cat, Amount: res.Amount, Persons: res.Persons,
 		StartMonth: start.String()}
 	if kind >= shareActive {
@@ -313,8 +319,7 @@ func (g *Gen) add(h *household.Household, ci int, sur string, rel household.Rela
 		}
 	}
 	used.set(day*1000 + seq)
-	county := ProvinceCounties()[ci].Code
-	id := idcard.Make(string(county[:6]), birth, seq)
+	id := idcard.Make(g.area[ci], birth, seq)
 	m := household.Member{Name: sur + given(g, male, birth.Year()), Relation: rel, IDNumber: id, CoResident: true,
 		Labour: "full", Health: "healthy"}
 	switch {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"dibao/internal/access"
@@ -55,31 +57,33 @@ type Result struct {
 	Duration                      time.Duration
 }
 
+// progress is the MetaKey mark: what is being generated. How far each
+// county got is under CountyKey: the households generated before the end
+// of the last chunk whose part in that county is written.
 type progress struct {
-	seed                    uint64
-	households, chunk, done int
-	group                   int // county groups of the chunk at done already written
-	complete                bool
+	seed              uint64
+	households, chunk int
+	complete          bool
 }
 
 func (p progress) String() string {
+	s := fmt.Sprintf("seed=%d households=%d chunk=%d", p.seed, p.households, p.chunk)
 	if p.complete {
-		return fmt.Sprintf("seed=%d households=%d chunk=%d complete", p.seed, p.households, p.chunk)
+		s += " complete"
 	}
-	return fmt.Sprintf("seed=%d households=%d chunk=%d done=%d group=%d", p.seed, p.households, p.chunk, p.done, p.group)
+	return s
 }
 
 func parseProgress(s string) (progress, error) {
 	var p progress
-	if strings.HasSuffix(s, " complete") {
-		_, err := fmt.Sscanf(s, "seed=%d households=%d chunk=%d complete", &p.seed, &p.households, &p.chunk)
-		p.complete = true
-		return p, err
-	}
-	_, err := fmt.Sscanf(s, "seed=%d households=%d chunk=%d done=%d group=%d", &p.seed, &p.households, &p.chunk,
-		&p.done, &p.group)
+	_, err := fmt.Sscanf(strings.TrimSuffix(s, " complete"), "seed=%d households=%d chunk=%d", &p.seed, &p.households,
+		&p.chunk)
+	p.complete = strings.HasSuffix(s, " complete")
 	return p, err
 }
+
+// CountyKey is the meta key holding how far the load got in county c.
+func CountyKey(c region.Code) string { return MetaKey + "/" + string(c) }
 
 // CheckHouseholds refuses a household count outside the limits.
 func CheckHouseholds(n int) error {
@@ -122,9 +126,9 @@ func Load(ctx context.Context, db *store.DB, o Options) (Result, error) {
 				"use a fresh database to generate another", old.households, old.seed)
 		}
 		if old.seed != o.Seed || old.households != o.Households || old.chunk != o.Chunk {
-			return res, fmt.Errorf("this database holds a half-written province (%d of %d households, seed %d); "+
-				"run the same command again (--households %d) to finish it, or use a fresh database",
-				old.done, old.households, old.seed, old.households)
+			return res, fmt.Errorf("this database holds a half-written province (%d households, seed %d); "+
+				"run the same command again (--households %d, --seed %d) to finish it, or use a fresh database",
+				old.households, old.seed, old.households, old.seed)
 		}
 		pr, res.Resumed = old, true
 	} else {
@@ -143,9 +147,27 @@ func Load(ctx context.Context, db *store.DB, o Options) (Result, error) {
 		}
 		params = append(params, set.BenefitParams())
 	}
+	through := make([]int, Counties)
+	from := o.Households
+	for ci, c := range ProvinceCounties() {
+		v, err := db.Meta(ctx, CountyKey(c.Code))
+		if err != nil {
+			return res, err
+		}
+		if v != "" {
+			if through[ci], err = strconv.Atoi(v); err != nil {
+				return res, fmt.Errorf("scale: unreadable %s mark %q", CountyKey(c.Code), v)
+			}
+		}
+		from = min(from, through[ci])
+	}
 	g := NewGen(o.Seed, today, params)
-	g.Skip(pr.done)
-	if err := writeHouseholds(ctx, db, g, o, pr, &res, start); err != nil {
+	g.Skip(from)
+	writers := 1
+	if db.Dialect() == store.Postgres {
+		writers = 2 // PostgreSQL takes COPYs of different counties at once
+	}
+	if err := writeHouseholds(ctx, db, g, o, from, through, writers, &res, start); err != nil {
 		return res, err
 	}
 	pr.complete = true
@@ -162,26 +184,36 @@ func Load(ctx context.Context, db *store.DB, o Options) (Result, error) {
 }
 
 type batch struct {
-	county     region.Code
-	b          *store.ScaleBatch
-	c          Counts
-	done       int // households generated before this chunk
-	group      int // index of this county group in its chunk (1-based)
-	last       bool
-	err        error
-	households int // households of the chunk
+	county region.Code
+	b      *store.ScaleBatch
+	c      Counts
+	done   int // households generated before this chunk
+	end    int // … and after it
+	err    error
 }
 
 // writeHouseholds generates and seals on one side (its own goroutine,
-// sealing on every CPU) while the other writes, one batch ahead.
-func writeHouseholds(ctx context.Context, db *store.DB, g *Gen, o Options, pr progress, res *Result, start time.Time) error {
+// sealing on every CPU) while writers write, a few batches behind; each
+// county's batches go to one writer, in order, so its CountyKey only grows.
+// Households before from are written already, and in county ci those
+// before through[ci].
+func writeHouseholds(ctx context.Context, db *store.DB, g *Gen, o Options, from int, through []int, writers int,
+	res *Result, start time.Time) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan batch, 2)
+	chs := make([]chan batch, writers)
+	for w := range chs {
+		chs[w] = make(chan batch, 2)
+	}
 	now := db.Now()
+	counties := ProvinceCounties()
 	go func() {
-		defer close(ch)
-		for done := pr.done; done < o.Households; done += o.Chunk {
+		defer func() {
+			for _, ch := range chs {
+				close(ch)
+			}
+		}()
+		for done := from; done < o.Households; done += o.Chunk {
 			n := min(o.Chunk, o.Households-done)
 			hs, _ := g.Next(n)
 			groups := make([][]store.ScaleHousehold, Counties)
@@ -189,23 +221,13 @@ func writeHouseholds(ctx context.Context, db *store.DB, g *Gen, o Options, pr pr
 				ci := g.county[h.Household.Region.County()]
 				groups[ci] = append(groups[ci], h)
 			}
-			k := 0
-			var nonEmpty []int
-			for ci := range groups {
-				if len(groups[ci]) > 0 {
-					nonEmpty = append(nonEmpty, ci)
+			for ci, grp := range groups {
+				if len(grp) == 0 || through[ci] >= done+n {
+					continue // none here, or written before an interruption
 				}
-			}
-			for j, ci := range nonEmpty {
-				k = j + 1
-				if done == pr.done && k <= pr.group {
-					continue // written before the interruption
-				}
-				b, err := db.PrepareScale(groups[ci], now)
-				c := count(groups[ci])
+				b, err := db.PrepareScale(grp, now)
 				select {
-				case ch <- batch{county: ProvinceCounties()[ci].Code, b: b, c: c, done: done, group: k,
-					last: j == len(nonEmpty)-1, err: err, households: n}:
+				case chs[ci%writers] <- batch{county: counties[ci].Code, b: b, c: count(grp), done: done, end: done + n, err: err}:
 				case <-ctx.Done():
 					return
 				}
@@ -215,50 +237,68 @@ func writeHouseholds(ctx context.Context, db *store.DB, g *Gen, o Options, pr pr
 			}
 		}
 	}()
-	written := pr.done
-	if pr.group > 0 {
-		// The groups written before the interruption are not regenerated
-		// into the count; the line starts from the chunk.
-		written = pr.done
+	var mu sync.Mutex
+	written := from
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for bt := range chs[w] {
+				if bt.err == nil {
+					bt.err = writeBatch(ctx, db, bt)
+				}
+				if bt.err != nil {
+					errs[w] = bt.err
+					cancel()
+					for range chs[w] {
+					}
+					return
+				}
+				mu.Lock()
+				c := bt.c
+				res.Households += c.Households
+				res.Members += c.Members
+				res.Active += c.Active
+				res.Stopped += c.Stopped
+				res.Applications += c.Applications
+				for s, n := range c.States {
+					res.States[s] += n
+				}
+				written += c.Households
+				if o.Progress != nil {
+					el := time.Since(start)
+					fmt.Fprintf(o.Progress, "\rprovince %3d%%  %d/%d households  %.0f households/s  %s elapsed ",
+						written*100/o.Households, written, o.Households, float64(written-from)/max(el.Seconds(), 0.001),
+						el.Round(time.Second))
+				}
+				mu.Unlock()
+			}
+		})
 	}
-	for bt := range ch {
-		if bt.err != nil {
-			return bt.err
-		}
-		next := progress{seed: pr.seed, households: pr.households, chunk: pr.chunk, done: bt.done, group: bt.group}
-		if bt.last {
-			next.done, next.group = bt.done+bt.households, 0
-		}
-		p := authz.System("scale")
-		p.Region = bt.county
-		c := bt.c
-		err := db.WriteScale(ctx, p, bt.b, store.Entry{Action: "scale.load", Object: "region:" + string(bt.county),
-			Detail: fmt.Sprintf("省级演示数据：家庭%d户，成员%d人，保障对象%d户（停保%d户），申请%d件（第%d户起的一批）",
-				c.Households, c.Members, c.Active+c.Stopped, c.Stopped, c.Applications, bt.done+1)},
-			func(tx *store.Tx) error { return tx.SetMeta(ctx, MetaKey, next.String()) })
-		if err != nil {
-			return fmt.Errorf("scale: households %d– (%s): %w", bt.done+1, bt.county, err)
-		}
-		res.Households += c.Households
-		res.Members += c.Members
-		res.Active += c.Active
-		res.Stopped += c.Stopped
-		res.Applications += c.Applications
-		for s, n := range c.States {
-			res.States[s] += n
-		}
-		written += c.Households
-		if o.Progress != nil {
-			el := time.Since(start)
-			fmt.Fprintf(o.Progress, "\rprovince %3d%%  %d/%d households  %.0f households/s  %s elapsed ",
-				written*100/o.Households, written, o.Households, float64(written-pr.done)/max(el.Seconds(), 0.001),
-				el.Round(time.Second))
-		}
-	}
+	wg.Wait()
 	if o.Progress != nil {
 		fmt.Fprintln(o.Progress)
 	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	return ctx.Err()
+}
+
+// writeBatch writes one county's part of a chunk in one transaction with
+// its audit record and the county's progress mark.
+func writeBatch(ctx context.Context, db *store.DB, bt batch) error {
+	p := authz.System("scale")
+	p.Region = bt.county
+	c := bt.c
+	err := db.WriteScale(ctx, p, bt.b, store.Entry{Action: "scale.load", Object: "region:" + string(bt.county),
+		Detail: fmt.Sprintf("省级演示数据：家庭%d户，成员%d人，保障对象%d户（停保%d户），申请%d件（第%d–%d户中本县部分）",
+			c.Households, c.Members, c.Active+c.Stopped, c.Stopped, c.Applications, bt.done+1, bt.end)},
+		func(tx *store.Tx) error { return tx.SetMeta(ctx, CountyKey(bt.county), strconv.Itoa(bt.end)) })
+	if err != nil {
+		return fmt.Errorf("scale: households %d–%d (%s): %w", bt.done+1, bt.end, bt.county, err)
+	}
+	return nil
 }
 
 func count(hs []store.ScaleHousehold) Counts {
@@ -449,4 +489,40 @@ func training(ctx context.Context, tx *store.Tx, now time.Time, ids map[string]i
 	}
 	return tx.Audit(ctx, store.Entry{Action: "scale.load", Object: "training",
 		Detail: fmt.Sprintf("省级演示数据：培训计划%d个，报名%d人次，签到及日常考核%d人次", plans, enrolled, attended)})
+}
+
+// State is what a database holds of the province.
+type State struct {
+	Started, Complete bool
+	Households        int
+	Seed              uint64
+}
+
+// Loaded reads the province's mark.
+func Loaded(ctx context.Context, db *store.DB) (State, error) {
+	v, err := db.Meta(ctx, MetaKey)
+	if err != nil || v == "" {
+		return State{}, err
+	}
+	p, err := parseProgress(v)
+	if err != nil {
+		return State{}, fmt.Errorf("scale: unreadable %s mark %q: %w", MetaKey, v, err)
+	}
+	return State{Started: true, Complete: p.complete, Households: p.households, Seed: p.seed}, nil
+}
+
+// CountiesWithRecipients lists the province's counties that have active
+// recipients, in code order.
+func CountiesWithRecipients(ctx context.Context, db *store.DB) ([]region.Code, error) {
+	var out []region.Code
+	for _, c := range ProvinceCounties() {
+		n, err := db.RegisterCount(ctx, region.ScopeOf(c.Code), store.RegisterFilter{})
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out = append(out, c.Code)
+		}
+	}
+	return out, nil
 }

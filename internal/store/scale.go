@@ -24,7 +24,7 @@ import (
 // 8). The province writer puts a million households in minutes: the rows
 // are sealed in parallel outside the transaction (PrepareScale), then one
 // transaction per chunk writes them — COPY on PostgreSQL, multi-row INSERTs
-// on SQLite — with explicit ids reserved under a table lock, and one audit
+// on SQLite — with explicit ids reserved up front, and one audit
 // record. Every sensitive field is sealed exactly like CreateHousehold
 // (same Sealer kinds, same blind index), so the services read these rows
 // like any other; but the per-row checks of the services are the caller's
@@ -75,6 +75,7 @@ type ScaleBatch struct {
 	Households                          int
 	Members                             int
 	hh, mm, inc, prop, cs, ev, rr, hist [][]any
+	written                             bool
 }
 
 // column positions of the local ids PrepareScale writes and WriteScale
@@ -207,9 +208,8 @@ func (db *DB) PrepareScale(hs []ScaleHousehold, at time.Time) (*ScaleBatch, erro
 // WriteScale writes a prepared batch in one transaction acting as p:
 // households (within p's scope — the caller checked the villages), members,
 // income and property items, cases with their events, register rows and
-// their history, then the audit record e. Ids are reserved under an
-// exclusive lock of the households and cases tables, so concurrent writers
-// wait rather than collide. extra runs in the same transaction before the
+// their history, then the audit record e. On PostgreSQL several may run at
+// once (ids come from the identity sequences). extra runs in the same transaction before the
 // audit (the caller records its progress there).
 func (db *DB) WriteScale(ctx context.Context, p authz.Principal, b *ScaleBatch, e Entry, extra func(tx *Tx) error) error {
 	conn, err := db.w.Conn(ctx)
@@ -254,35 +254,34 @@ func (tx *Tx) writeScale(ctx context.Context, conn *sql.Conn, b *ScaleBatch) err
 			return outOfScope()
 		}
 	}
-	hBase, err := tx.reserveIDs(ctx, "households", len(b.hh))
-	if err != nil {
-		return err
-	}
-	cBase, err := tx.reserveIDs(ctx, "cases", len(b.cs))
-	if err != nil {
-		return err
-	}
-	hBase, cBase = hBase+1, cBase+1 // local id 0 is the first reserved id
-	shift := func(rows [][]any, col int, base int64) {
-		for _, r := range rows {
-			r[col] = r[col].(int64) + base
-		}
-	}
-	// Offsetting twice would corrupt the batch: a batch is written once.
-	if b.hh[0][hhID].(int64) != 0 {
+	if b.written {
 		return errors.New("store: scale batch written twice")
 	}
-	shift(b.hh, hhID, hBase)
-	shift(b.mm, mmHH, hBase)
-	shift(b.inc, inHH, hBase)
-	shift(b.prop, prHH, hBase)
-	shift(b.cs, csID, cBase)
-	shift(b.cs, csHH, hBase)
-	shift(b.ev, evCS, cBase)
-	shift(b.rr, rrHH, hBase)
-	shift(b.rr, rrCS, cBase)
-	shift(b.hist, hiHH, hBase)
-	shift(b.hist, hiCS, cBase)
+	b.written = true
+	hIDs, err := tx.reserveIDs(ctx, "households", len(b.hh))
+	if err != nil {
+		return err
+	}
+	cIDs, err := tx.reserveIDs(ctx, "cases", len(b.cs))
+	if err != nil {
+		return err
+	}
+	shift := func(rows [][]any, col int, ids []int64) {
+		for _, r := range rows {
+			r[col] = ids[r[col].(int64)]
+		}
+	}
+	shift(b.hh, hhID, hIDs)
+	shift(b.mm, mmHH, hIDs)
+	shift(b.inc, inHH, hIDs)
+	shift(b.prop, prHH, hIDs)
+	shift(b.cs, csID, cIDs)
+	shift(b.cs, csHH, hIDs)
+	shift(b.ev, evCS, cIDs)
+	shift(b.rr, rrHH, hIDs)
+	shift(b.rr, rrCS, cIDs)
+	shift(b.hist, hiHH, hIDs)
+	shift(b.hist, hiCS, cIDs)
 	actor := nullID(tx.p.UserID)
 	for _, r := range b.hh {
 		r[9] = actor
@@ -306,35 +305,44 @@ func (tx *Tx) writeScale(ctx context.Context, conn *sql.Conn, b *ScaleBatch) err
 	return nil
 }
 
-// reserveIDs returns base such that ids base+1 … base+n of table are free
-// for this transaction: SQLite's one writer holds them already; on
-// PostgreSQL the table is locked against other inserts and its identity
-// sequence moved past the block.
-func (tx *Tx) reserveIDs(ctx context.Context, table string, n int) (int64, error) {
-	var base int64
+// reserveIDs returns n new ids of table for this transaction: on SQLite,
+// whose one writer holds the table, the n after the highest ever used; on
+// PostgreSQL n values drawn from the table's identity sequence, so that
+// concurrent writers never collide.
+func (tx *Tx) reserveIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
 	if tx.db.dialect == Postgres {
-		if _, err := tx.exec(ctx, "LOCK TABLE "+table+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
-			return 0, mapErr(err, scaleMsg)
-		}
-		seq := "pg_get_serial_sequence('" + table + "', 'id')"
-		err := tx.queryRow(ctx, "SELECT GREATEST(COALESCE((SELECT MAX(id) FROM "+table+"), 0), nextval("+seq+") - 1)").Scan(&base)
+		rs, err := tx.query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n)
 		if err != nil {
-			return 0, mapErr(err, scaleMsg)
+			return nil, mapErr(err, scaleMsg)
 		}
-		if _, err := tx.exec(ctx, "SELECT setval("+seq+", ?)", base+int64(n)); err != nil {
-			return 0, mapErr(err, scaleMsg)
+		defer rs.Close()
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				return nil, mapErr(err, scaleMsg)
+			}
+			ids = append(ids, id)
 		}
-		return base, nil
+		if err := rs.Err(); err != nil || len(ids) != n {
+			return nil, mapErr(errors.Join(err, fmt.Errorf("store: %d ids of %d", len(ids), n)), scaleMsg)
+		}
+		return ids, nil
 	}
+	var base int64
 	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&base); err != nil {
-		return 0, mapErr(err, scaleMsg)
+		return nil, mapErr(err, scaleMsg)
 	}
 	var seq sql.NullInt64
 	err := tx.queryRow(ctx, "SELECT seq FROM sqlite_sequence WHERE name = ?", table).Scan(&seq)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, mapErr(err, scaleMsg)
+		return nil, mapErr(err, scaleMsg)
 	}
-	return max(base, seq.Int64), nil
+	base = max(base, seq.Int64)
+	for i := range n {
+		ids = append(ids, base+1+int64(i))
+	}
+	return ids, nil
 }
 
 // copyRows writes rows into table: COPY on PostgreSQL (on the
@@ -344,7 +352,7 @@ func (tx *Tx) copyRows(ctx context.Context, conn *sql.Conn, table string, cols [
 		return nil
 	}
 	if tx.db.dialect != Postgres {
-		return tx.insertMany(ctx, scaleMsg, table+" ("+strings.Join(cols, ", ")+")", rows, "", nil)
+		return tx.insertPrepared(ctx, table, cols, rows)
 	}
 	err := conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
@@ -357,5 +365,44 @@ func (tx *Tx) copyRows(ctx context.Context, conn *sql.Conn, table string, cols [
 		}
 		return err
 	})
+	return mapErr(err, scaleMsg)
+}
+
+// insertPrepared writes rows with one prepared multi-row INSERT reused for
+// every full group of rows (SQLite spends as long parsing a statement of a
+// thousand tuples as running it), then one statement for the rest.
+func (tx *Tx) insertPrepared(ctx context.Context, table string, cols []string, rows [][]any) error {
+	per := max(1, min(500, bulkParams/len(cols)))
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	stmt := func(n int) string {
+		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
+	}
+	args := make([]any, 0, per*len(cols))
+	lo := 0
+	if len(rows) >= per {
+		st, err := tx.tx.PrepareContext(ctx, stmt(per))
+		if err != nil {
+			return mapErr(err, scaleMsg)
+		}
+		defer st.Close()
+		for ; lo+per <= len(rows); lo += per {
+			args = args[:0]
+			for _, r := range rows[lo : lo+per] {
+				args = append(args, r...)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return mapErr(err, scaleMsg)
+			}
+		}
+	}
+	if lo == len(rows) {
+		return nil
+	}
+	args = args[:0]
+	for _, r := range rows[lo:] {
+		args = append(args, r...)
+	}
+	_, err := tx.exec(ctx, stmt(len(rows)-lo), args...)
 	return mapErr(err, scaleMsg)
 }
