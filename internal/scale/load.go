@@ -163,6 +163,10 @@ func Load(ctx context.Context, db *store.DB, o Options) (Result, error) {
 	}
 	g := NewGen(o.Seed, today, params)
 	g.Skip(from)
+	if err := db.ScaleCache(ctx, true); err != nil {
+		return res, err
+	}
+	defer db.ScaleCache(context.WithoutCancel(ctx), false)
 	writers := 1
 	if db.Dialect() == store.Postgres {
 		writers = 2 // PostgreSQL takes COPYs of different counties at once
