@@ -160,11 +160,7 @@ func TestLoadProvince(t *testing.T) {
 // seed others; ID numbers are distinct and valid.
 func TestGenDeterministic(t *testing.T) {
 	today := calendar.Date(2026, 11, 27)
-	params := make([]benefit.Params, scale.Counties)
-	for i, c := range scale.ProvinceCounties() {
-		params[i] = policy.Defaults().BenefitParams()
-		params[i].UrbanStandard, params[i].RuralStandard = c.UrbanStandard, c.RuralStandard
-	}
+	params := defaultParams()
 	a, ca := scale.NewGen(3, today, params).Next(3000)
 	b, _ := scale.NewGen(3, today, params).Next(3000)
 	c, _ := scale.NewGen(4, today, params).Next(3000)
@@ -204,4 +200,60 @@ func TestGenDeterministic(t *testing.T) {
 	if err := scale.CheckHouseholds(scale.MaxHouseholds + 1); err == nil {
 		t.Fatal("too many households accepted")
 	}
+}
+
+// cancelOnWrite cancels a context at the first progress line: the load
+// stops after its first committed batch, as if the process were killed.
+type cancelOnWrite struct{ cancel context.CancelFunc }
+
+func (w cancelOnWrite) Write(b []byte) (int, error) { w.cancel(); return len(b), nil }
+
+// TestLoadResumes: a load interrupted after some batches is refused with
+// other options and finished by the same command, without writing any
+// household twice.
+func TestLoadResumes(t *testing.T) {
+	const n = 300
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		o := scale.Options{Households: n, Seed: 9, Chunk: 100, Progress: cancelOnWrite{cancel}}
+		if _, err := scale.Load(ctx, db, o); err == nil {
+			t.Fatal("interrupted load reported success")
+		}
+		bg := context.Background()
+		st, err := scale.Loaded(bg, db)
+		if err != nil || !st.Started || st.Complete {
+			t.Fatalf("after interruption: %+v (%v)", st, err)
+		}
+		if _, err := scale.Load(bg, db, scale.Options{Households: n + 1, Seed: 9, Chunk: 100}); err == nil ||
+			!strings.Contains(err.Error(), "half-written") {
+			t.Fatalf("other size: %v", err)
+		}
+		res, err := scale.Load(bg, db, scale.Options{Households: n, Seed: 9, Chunk: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Resumed || res.Households >= n || res.Households == 0 {
+			t.Fatalf("resumed load wrote %d households (resumed %v)", res.Households, res.Resumed)
+		}
+		hs, ms, err := db.CountHouseholds(bg, region.Scope{Lo: "410000000000", Hi: "420000000000"})
+		if err != nil || hs != n {
+			t.Fatalf("households %d, members %d (%v), want %d households", hs, ms, err, n)
+		}
+		_, c := scale.NewGen(9, calendar.DayOf(db.Now()), defaultParams()).Next(n)
+		if ms != c.Members {
+			t.Fatalf("members %d, generated %d", ms, c.Members)
+		}
+		if _, err := db.VerifyAudit(bg); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func defaultParams() []benefit.Params {
+	params := make([]benefit.Params, scale.Counties)
+	for i, c := range scale.ProvinceCounties() {
+		params[i] = policy.Defaults().BenefitParams()
+		params[i].UrbanStandard, params[i].RuralStandard = c.UrbanStandard, c.RuralStandard
+	}
+	return params
 }
