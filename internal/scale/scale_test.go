@@ -3,12 +3,14 @@ package scale_test
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
 	"dibao/internal/calendar"
+	"dibao/internal/casework"
 	"dibao/internal/idcard"
 	"dibao/internal/policy"
 	"dibao/internal/recipients"
@@ -141,6 +143,28 @@ func TestLoadProvince(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("case states %v, want %v", states, want)
+		}
+		// Every state's case opens on the case page of its county, with
+		// its timeline; the township queues hold the open ones.
+		cw := &casework.Service{DB: db, Now: db.Now}
+		ids, err := db.QueryStrings(ctx, "SELECT CAST(MIN(id) AS TEXT) FROM cases WHERE region_code >= '41' AND region_code < '42' GROUP BY state")
+		if err != nil || len(ids) != len(want) {
+			t.Fatalf("case ids %v (%v)", ids, err)
+		}
+		for _, s := range ids {
+			id, _ := strconv.ParseInt(s, 10, 64)
+			c, err := db.Case(ctx, region.All(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := authz.Principal{Username: "t", Roles: []authz.Role{authz.CountyApprover}, Region: c.Region.County()}
+			v, err := cw.Get(ctx, p, id)
+			if err != nil {
+				t.Fatalf("case %d (%s): %v", id, c.State, err)
+			}
+			if v.State.ID != c.State || (c.State != "draft" && len(v.Events) == 0) || len(v.Household.Members) == 0 {
+				t.Fatalf("case %d: state %q, %d events, %d members", id, v.State.ID, len(v.Events), len(v.Household.Members))
+			}
 		}
 		if att, err := db.QueryStrings(ctx, "SELECT CAST(COUNT(*) AS TEXT) FROM attendance"); err != nil || att[0] == "0" {
 			t.Fatalf("attendance %v (%v)", att, err)
