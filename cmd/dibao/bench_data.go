@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 
 	"dibao/internal/demo"
@@ -14,25 +14,23 @@ import (
 // prepareBench writes the scale data the scenarios run on and returns the
 // counties holding recipients: the demo county (its accounts log in to the
 // exam and api scenarios) and the province of `dibao demo --households n`
-// (scale.Load), whose counties it returns. A store already holding the
-// same province (same n, the demo seed) is used as it is.
+// (scale.Load), whose counties it returns. Each bench run seals with the
+// new key of its scratch data directory, so a store that already holds a
+// province (sealed with an earlier key) is refused rather than reused.
 func prepareBench(ctx context.Context, db *store.DB, n int, progress io.Writer) ([]region.Code, error) {
-	if _, err := demo.Load(ctx, db, demo.Generate(demoSeed, timeNow())); err != nil {
-		return nil, err
-	}
 	st, err := scale.Loaded(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case st.Complete && st.Households == n && st.Seed == demoSeed:
-		if progress != nil {
-			fmt.Fprintf(progress, "province of %d households already generated: reused\n", n)
-		}
-	default:
-		if _, err := scale.Load(ctx, db, scale.Options{Households: n, Seed: demoSeed, Progress: progress}); err != nil {
-			return nil, err
-		}
+	if st.Started {
+		return nil, errors.New("the store already holds a generated province, sealed with an earlier run's key: " +
+			"drop and recreate the database between bench runs")
+	}
+	if _, err := demo.Load(ctx, db, demo.Generate(demoSeed, timeNow())); err != nil {
+		return nil, err
+	}
+	if _, err := scale.Load(ctx, db, scale.Options{Households: n, Seed: demoSeed, Progress: progress}); err != nil {
+		return nil, err
 	}
 	return scale.CountiesWithRecipients(ctx, db)
 }
