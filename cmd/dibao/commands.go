@@ -23,6 +23,7 @@ import (
 	"dibao/internal/exams"
 	"dibao/internal/fieldcrypt"
 	"dibao/internal/recipients"
+	"dibao/internal/scale"
 	"dibao/internal/server"
 	"dibao/internal/store"
 	"dibao/internal/training"
@@ -181,15 +182,26 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var c config
 	c.flags(fs)
+	households := fs.Int("households", 0, "also generate a province of N households (1–5,000,000) beside the demo county")
+	seed := fs.Uint64("seed", demoSeed, "seed of the generated province (with --households)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	province := flagSet(fs, "households")
+	if province {
+		if err := scale.CheckHouseholds(*households); err != nil {
+			return err
+		}
 	}
 	db, err := c.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return loadDemo(ctx, db, stdout, log)
+	if err := loadDemo(ctx, db, stdout, log); err != nil || !province {
+		return err
+	}
+	return loadProvince(ctx, db, *households, *seed, stdout)
 }
 
 func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
