@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"dibao/internal/errs"
+	"dibao/internal/money"
+	"dibao/internal/region"
+)
+
+// Chunked application of a standard change (issue 8): a chunk of items is
+// claimed with one UPDATE, its recipients read with one SELECT, and the
+// new amounts, history entries and outcomes written with multi-row
+// statements, instead of five statements per household. The rules stay
+// those of the per-item functions: an item is claimed once (applied 0 → 1
+// in the same transaction as the adjustment it guards), a recipient is
+// written only at the version read (optimistic), and the unique index
+// recipient_history_one_per_change keeps one history entry per change and
+// household.
+
+// ClaimStandardChunk claims up to limit items of the job not yet applied,
+// the lowest household ids first (applied 0 → 1, one UPDATE), and returns
+// them by household id. An item another runner claimed meanwhile is not
+// returned; an empty result means nothing was left to claim. The claim
+// commits with the adjustments it guards.
+func (tx *Tx) ClaimStandardChunk(ctx context.Context, changeID int64, limit int) ([]StandardItem, error) {
+	items, err := collect(ctx, tx.db, tx.tx, "保存标准调整明细失败", `UPDATE standard_change_items SET applied = 1
+		WHERE change_id = ? AND applied = 0 AND household_id IN (SELECT household_id FROM standard_change_items
+			WHERE change_id = ? AND applied = 0 ORDER BY household_id LIMIT ?)
+		RETURNING change_id, household_id, region_code, old_amount, new_amount, members, benefit, version, paying, applied,
+			outcome, ''`, []any{changeID, changeID, limit}, scanStandardItem)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(items, func(a, b StandardItem) int { return cmpInt64(a.HouseholdID, b.HouseholdID) })
+	return items, nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ChunkRecipient is what applying a standard change needs of a recipient.
+type ChunkRecipient struct {
+	HouseholdID  int64
+	Region       region.Code
+	Amount       money.Fen
+	Members      int
+	Status       string
+	PhaseOutFrom string
+	Version      int64
+}
+
+// RecipientsForUpdate reads the recipients of the given households in one
+// SELECT, locking their rows on PostgreSQL (in household order, as every
+// runner does). A household that is not a recipient within scope fails the
+// read as not found, like RecipientForUpdate.
+func (tx *Tx) RecipientsForUpdate(ctx context.Context, scope region.Scope, ids []int64) (map[int64]ChunkRecipient, error) {
+	out := make(map[int64]ChunkRecipient, len(ids))
+	for lo := 0; lo < len(ids); lo += bulkParams / 2 {
+		part := ids[lo:min(lo+bulkParams/2, len(ids))]
+		q := `SELECT household_id, region_code, amount_fen, members, status, phaseout_from, version FROM recipients
+			WHERE household_id IN (` + placeholders(len(part)) + `) ORDER BY household_id`
+		if tx.db.dialect == Postgres {
+			q += " FOR UPDATE"
+		}
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rs, err := collect(ctx, tx.db, tx.tx, "读取保障对象失败", q, args, func(s scanner) (ChunkRecipient, error) {
+			var r ChunkRecipient
+			var rc string
+			var amt int64
+			err := s.Scan(&r.HouseholdID, &rc, &amt, &r.Members, &r.Status, &r.PhaseOutFrom, &r.Version)
+			r.Region, r.Amount = region.Code(rc), money.Fen(amt)
+			return r, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if scope.Contains(r.Region) {
+				out[r.HouseholdID] = r
+			}
+		}
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			return nil, notFoundRecipient()
+		}
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// AmountUpdate is a recipient's new amount in a standard change, written
+// if the recipient is still at Version.
+type AmountUpdate struct {
+	HouseholdID int64
+	Version     int64
+	Amount      money.Fen
+	Members     int
+	Benefit     string // JSON of the recomputed benefit result
+}
+
+// UpdateRecipientAmounts writes the new amount, members and benefit of
+// each recipient whose version is still the one given, bumping the
+// version, with multi-row UPDATEs. If any recipient moved on, nothing of
+// it counts: errs.Conflict (the caller rolls back).
+func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, xs []AmountUpdate) error {
+	const cols = 5
+	per := max(1, min(500, bulkParams/cols))
+	for lo := 0; lo < len(xs); lo += per {
+		part := xs[lo:min(lo+per, len(xs))]
+		var b strings.Builder
+		b.WriteString("WITH v(hid, ver, amt, members, benefit) AS (VALUES ")
+		args := make([]any, 0, len(part)*cols)
+		for i, x := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))")
+			args = append(args, x.HouseholdID, x.Version, int64(x.Amount), x.Members, x.Benefit)
+		}
+		b.WriteString(`) UPDATE recipients SET amount_fen = v.amt, members = v.members, benefit = v.benefit,
+			version = recipients.version + 1 FROM v WHERE recipients.household_id = v.hid AND recipients.version = v.ver`)
+		res, err := tx.exec(ctx, b.String(), args...)
+		if err != nil {
+			return mapErr(err, "保存保障对象失败")
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(part)) {
+			return errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
+		}
+	}
+	return nil
+}
+
+// AppendChangeHistories appends the entries to the recipient history as
+// part of the standard change changeID, with multi-row INSERTs (At and
+// Actor are set like AppendChangeHistory's; the ids are not read back). A
+// household already adjusted by the change fails with errs.Conflict
+// (unique index).
+func (tx *Tx) AppendChangeHistories(ctx context.Context, hs []HistoryEntry, changeID int64) error {
+	now := tx.db.now()
+	rows := make([][]any, len(hs))
+	for i := range hs {
+		h := &hs[i]
+		h.At = now
+		if h.Actor == "" {
+			h.Actor = tx.p.Username
+		}
+		rows[i] = []any{h.HouseholdID, ms(h.At), h.Kind, int64(h.OldAmount), int64(h.NewAmount), h.EffectiveMonth, h.Reason,
+			h.Actor, changeID}
+	}
+	err := tx.insertMany(ctx, "保存变更记录失败", `recipient_history (household_id, at, kind, old_amount, new_amount,
+		effective_month, reason, actor, change_id)`, rows, "", nil)
+	if isUnique(err, "") {
+		return errs.New(errs.Conflict, "", "本批中有户已按本次标准调整调整过")
+	}
+	return err
+}
+
+// SetStandardOutcomes records one outcome for items of a job whose amount
+// and benefit stay as the preview stored them (multi-row UPDATE).
+func (tx *Tx) SetStandardOutcomes(ctx context.Context, changeID int64, outcome string, householdIDs []int64) error {
+	per := bulkParams - 2
+	for lo := 0; lo < len(householdIDs); lo += per {
+		part := householdIDs[lo:min(lo+per, len(householdIDs))]
+		args := make([]any, 0, len(part)+2)
+		args = append(args, outcome, changeID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		if _, err := tx.exec(ctx, `UPDATE standard_change_items SET outcome = ? WHERE change_id = ? AND household_id IN (`+
+			placeholders(len(part))+")", args...); err != nil {
+			return mapErr(err, "保存标准调整明细失败")
+		}
+	}
+	return nil
+}
+
+// StandardCandidates lists the active recipients within scope with what a
+// standard-change preview needs (household, region, amount, members,
+// phase-out, version and the head's name for the lists), by region then
+// household id: the register's rows without its page joins (case, review
+// tasks).
+func (db *DB) StandardCandidates(ctx context.Context, scope region.Scope) ([]RegisterEntry, error) {
+	return collect(ctx, db, db.r, "读取保障对象失败", `SELECT r.household_id, r.region_code, r.amount_fen, r.members,
+		r.status, r.phaseout_from, r.version, h.head_name, h.urban
+		FROM recipients r JOIN households h ON h.id = r.household_id
+		WHERE r.region_code >= ? AND r.region_code < ? AND r.status = 'active'
+		ORDER BY r.region_code, r.household_id`, []any{string(scope.Lo), string(scope.Hi)}, func(s scanner) (RegisterEntry, error) {
+		var e RegisterEntry
+		var rc string
+		var amt, urban int64
+		err := s.Scan(&e.HouseholdID, &rc, &amt, &e.Members, &e.Status, &e.PhaseOutFrom, &e.Version, &e.HeadName, &urban)
+		e.Region, e.Amount, e.Urban = region.Code(rc), money.Fen(amt), urban == 1
+		return e, err
+	})
+}
