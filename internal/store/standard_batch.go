@@ -120,6 +120,30 @@ type AmountUpdate struct {
 // version, with multi-row UPDATEs. If any recipient moved on, nothing of
 // it counts: errs.Conflict (the caller rolls back).
 func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, xs []AmountUpdate) error {
+	if len(xs) == 0 {
+		return nil
+	}
+	if tx.db.dialect != Postgres {
+		// SQLite runs an UPDATE … FROM through a temporary table of the
+		// joined rows; one prepared single-row UPDATE executed per
+		// recipient costs less (no round trips to pay for in process).
+		st, err := tx.tx.PrepareContext(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, benefit = ?, version = version + 1
+			WHERE household_id = ? AND version = ?`)
+		if err != nil {
+			return mapErr(err, "保存保障对象失败")
+		}
+		defer st.Close()
+		for _, x := range xs {
+			res, err := st.ExecContext(ctx, int64(x.Amount), x.Members, x.Benefit, x.HouseholdID, x.Version)
+			if err != nil {
+				return mapErr(err, "保存保障对象失败")
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
+			}
+		}
+		return nil
+	}
 	const cols = 5
 	per := max(1, min(500, bulkParams/cols))
 	for lo := 0; lo < len(xs); lo += per {
