@@ -33,8 +33,10 @@ import (
 //     transaction it marks the job applying and records the new standards in
 //     the policy registry from the effective month.
 //   - RunStandardChange applies the items in chunks, each chunk one
-//     transaction: an item is claimed (applied 0 → 1, checked for one row)
-//     together with the recipient update and its history entry, so a crash
+//     transaction: the chunk's items are claimed with one UPDATE (applied
+//     0 → 1 where still 0; only those it changed are applied), their
+//     recipients read with one SELECT and the updates, history entries and
+//     outcomes written with multi-row statements (issue 8), so a crash
 //     loses at most the chunk in flight and a restart — or a second runner at
 //     the same time — never applies an item twice. A recipient changed after
 //     the confirmation (a review decided meanwhile) is recomputed from its
@@ -483,37 +485,48 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 	if progress != nil {
 		progress(c.Applied, c.Recipients)
 	}
+	var todo []int64 // households left to claim, in order
 	for {
 		if err := ctx.Err(); err != nil {
 			return c, err
 		}
+		if len(todo) == 0 {
+			if todo, err = s.DB.UnappliedStandardIDs(ctx, c.ID); err != nil {
+				return c, err
+			}
+		}
+		next := todo[:min(chunk, len(todo))]
+		todo = todo[len(next):]
 		finished, claimed := false, 0
 		err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-			items, err := tx.ClaimStandardChunk(ctx, c.ID, chunk)
-			if err != nil {
-				return err
-			}
-			if len(items) == 0 {
-				finished = true
-				done, err := tx.FinishStandardChange(ctx, &c)
+			if len(next) > 0 {
+				items, err := tx.ClaimStandardChunk(ctx, c.ID, next)
 				if err != nil {
 					return err
 				}
-				if !done {
-					return errNothingClaimed // another runner finished it, or holds the last items
+				if len(items) == 0 {
+					return errNothingClaimed // another runner took these: go on with the next
 				}
-				return tx.Audit(ctx, store.Entry{Action: auditStandardDone, Object: standardObj(c.ID),
-					Detail: fmt.Sprintf("%s；标准调整执行完毕，共%d户", why, c.Recipients)})
+				n := len(items)
+				up, down, cross, skipped, err := s.applyChunk(ctx, tx, countyScope, c, items, params, why)
+				if err != nil {
+					return err
+				}
+				claimed = n
+				return tx.Audit(ctx, store.Entry{Action: auditStandardApply, Object: standardObj(c.ID),
+					Detail: fmt.Sprintf("%s；本批处理%d户：增加%d户，减少%d户，不再符合条件%d户（待复核），已变动跳过%d户",
+						why, n, up, down, cross, skipped)})
 			}
-			n := len(items)
-			up, down, cross, skipped, err := s.applyChunk(ctx, tx, countyScope, c, items, params, why)
+			finished = true
+			done, err := tx.FinishStandardChange(ctx, &c)
 			if err != nil {
 				return err
 			}
-			claimed = n
-			return tx.Audit(ctx, store.Entry{Action: auditStandardApply, Object: standardObj(c.ID),
-				Detail: fmt.Sprintf("%s；本批处理%d户：增加%d户，减少%d户，不再符合条件%d户（待复核），已变动跳过%d户",
-					why, n, up, down, cross, skipped)})
+			if !done {
+				return errNothingClaimed // another runner finished it, or holds the last items
+			}
+			return tx.Audit(ctx, store.Entry{Action: auditStandardDone, Object: standardObj(c.ID),
+				Detail: fmt.Sprintf("%s；标准调整执行完毕，共%d户", why, c.Recipients)})
 		})
 		if err != nil && !errors.Is(err, errNothingClaimed) {
 			return c, err

@@ -20,17 +20,38 @@ import (
 // recipient_history_one_per_change keeps one history entry per change and
 // household.
 
-// ClaimStandardChunk claims up to limit items of the job not yet applied,
-// the lowest household ids first (applied 0 → 1, one UPDATE), and returns
-// them by household id. An item another runner claimed meanwhile is not
-// returned; an empty result means nothing was left to claim. The claim
-// commits with the adjustments it guards.
-func (tx *Tx) ClaimStandardChunk(ctx context.Context, changeID int64, limit int) ([]StandardItem, error) {
+// UnappliedStandardIDs lists the households of a job's items not yet
+// applied, in household order: the runner claims them chunk by chunk in
+// this order (every runner does, so concurrent runners wait on each other
+// instead of deadlocking), and a claim never has to search or sort the
+// items left (issue 8: at a million households the search cost grew with
+// the job).
+func (db *DB) UnappliedStandardIDs(ctx context.Context, changeID int64) ([]int64, error) {
+	return collect(ctx, db, db.r, "读取标准调整明细失败", `SELECT household_id FROM standard_change_items
+		WHERE change_id = ? AND applied = 0 ORDER BY household_id`, []any{changeID}, func(s scanner) (int64, error) {
+		var id int64
+		return id, s.Scan(&id)
+	})
+}
+
+// ClaimStandardChunk claims the items of the given households (in
+// household order) that are not yet applied, with one UPDATE (applied
+// 0 → 1), and returns them by household id. An item another runner claimed
+// meanwhile is not returned; an empty result means none was left. The
+// claim commits with the adjustments it guards.
+func (tx *Tx) ClaimStandardChunk(ctx context.Context, changeID int64, householdIDs []int64) ([]StandardItem, error) {
+	if len(householdIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(householdIDs)+1)
+	args = append(args, changeID)
+	for _, id := range householdIDs {
+		args = append(args, id)
+	}
 	items, err := collect(ctx, tx.db, tx.tx, "保存标准调整明细失败", `UPDATE standard_change_items SET applied = 1
-		WHERE change_id = ? AND applied = 0 AND household_id IN (SELECT household_id FROM standard_change_items
-			WHERE change_id = ? AND applied = 0 ORDER BY household_id LIMIT ?)
+		WHERE change_id = ? AND applied = 0 AND household_id IN (`+placeholders(len(householdIDs))+`)
 		RETURNING change_id, household_id, region_code, old_amount, new_amount, members, benefit, version, paying, applied,
-			outcome, ''`, []any{changeID, changeID, limit}, scanStandardItem)
+			outcome, ''`, args, scanStandardItem)
 	if err != nil {
 		return nil, err
 	}
