@@ -33,10 +33,11 @@ import (
 //     transaction it marks the job applying and records the new standards in
 //     the policy registry from the effective month.
 //   - RunStandardChange applies the items in chunks, each chunk one
-//     transaction: the chunk's items are claimed with one UPDATE (applied
-//     0 → 1 where still 0; only those it changed are applied), their
-//     recipients read with one SELECT and the updates, history entries and
-//     outcomes written with multi-row statements (issue 8), so a crash
+//     transaction: the chunk's unapplied items and their recipients are
+//     read with one SELECT each (locked on PostgreSQL), the updates and
+//     history entries written with multi-row statements and the items
+//     claimed with one UPDATE per outcome (applied 0 → 1, checked for every
+//     item) in the same transaction (issue 8), so a crash
 //     loses at most the chunk in flight and a restart — or a second runner at
 //     the same time — never applies an item twice. A recipient changed after
 //     the confirmation (a review decided meanwhile) is recomputed from its
@@ -500,7 +501,7 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 		finished, claimed := false, 0
 		err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 			if len(next) > 0 {
-				items, err := tx.ClaimStandardChunk(ctx, c.ID, next)
+				items, err := tx.StandardChunkForUpdate(ctx, c.ID, next)
 				if err != nil {
 					return err
 				}
@@ -576,6 +577,7 @@ func (s *Service) applyChunk(ctx context.Context, tx *store.Tx, scope region.Sco
 			if err := s.applyItem(ctx, tx, scope, c, it, params, why); err != nil {
 				return 0, 0, 0, 0, err
 			}
+			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)
 		case !it.Paying:
 			it.Outcome = "crossing"
 			if _, err := tx.CreateReviewTask(ctx, &store.ReviewTask{HouseholdID: e.HouseholdID, Region: e.Region, Kind: TaskPeriodic,
@@ -615,8 +617,9 @@ func (s *Service) applyChunk(ctx context.Context, tx *store.Tx, scope region.Sco
 	if err := tx.AppendChangeHistories(ctx, hist, c.ID); err != nil {
 		return 0, 0, 0, 0, err
 	}
-	for _, o := range []string{KindIncrease, KindDecrease, "unchanged", "crossing"} {
-		if err := tx.SetStandardOutcomes(ctx, c.ID, o, outcomes[o]); err != nil {
+	// The claim: applied 0 → 1 with the outcome, every item checked.
+	for _, o := range []string{KindIncrease, KindDecrease, "unchanged", "crossing", "skipped"} {
+		if err := tx.ClaimStandardItems(ctx, c.ID, o, outcomes[o]); err != nil {
 			return 0, 0, 0, 0, err
 		}
 	}

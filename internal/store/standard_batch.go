@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"dibao/internal/errs"
@@ -10,12 +9,13 @@ import (
 	"dibao/internal/region"
 )
 
-// Chunked application of a standard change (issue 8): a chunk of items is
-// claimed with one UPDATE, its recipients read with one SELECT, and the
-// new amounts, history entries and outcomes written with multi-row
-// statements, instead of five statements per household. The rules stay
-// those of the per-item functions: an item is claimed once (applied 0 → 1
-// in the same transaction as the adjustment it guards), a recipient is
+// Chunked application of a standard change (issue 8): a chunk of items and
+// its recipients are read with one SELECT each (locked on PostgreSQL), the
+// new amounts and history entries written with multi-row statements and
+// the items claimed with one UPDATE per outcome, instead of five statements
+// per household. The rules stay those of the per-item functions: an item is
+// claimed once (applied 0 → 1, checked for every row, in the same
+// transaction as the adjustment it guards), a recipient is
 // written only at the version read (optimistic), and the unique index
 // recipient_history_one_per_change keeps one history entry per change and
 // household.
@@ -34,39 +34,55 @@ func (db *DB) UnappliedStandardIDs(ctx context.Context, changeID int64) ([]int64
 	})
 }
 
-// ClaimStandardChunk claims the items of the given households (in
-// household order) that are not yet applied, with one UPDATE (applied
-// 0 → 1), and returns them by household id. An item another runner claimed
-// meanwhile is not returned; an empty result means none was left. The
-// claim commits with the adjustments it guards.
-func (tx *Tx) ClaimStandardChunk(ctx context.Context, changeID int64, householdIDs []int64) ([]StandardItem, error) {
+// StandardChunkForUpdate reads the items of the given households (a run
+// of consecutive ids from UnappliedStandardIDs) that are not yet applied,
+// by household id, locking them on PostgreSQL until the transaction ends:
+// a second runner reading the same items waits, then finds them applied.
+// The id range beside the list keeps the index search to the chunk
+// whatever the planner's statistics say. ClaimStandardItems then marks
+// them applied.
+func (tx *Tx) StandardChunkForUpdate(ctx context.Context, changeID int64, householdIDs []int64) ([]StandardItem, error) {
 	if len(householdIDs) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(householdIDs)+1)
-	args = append(args, changeID)
+	q, args := chunkWhere(changeID, householdIDs)
+	q = `SELECT change_id, household_id, region_code, old_amount, new_amount, members, benefit, version, paying, applied,
+		outcome, '' FROM standard_change_items WHERE ` + q + " ORDER BY household_id"
+	if tx.db.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	return collect(ctx, tx.db, tx.tx, "读取标准调整明细失败", q, args, scanStandardItem)
+}
+
+// chunkWhere selects a job's unapplied items among householdIDs (sorted).
+func chunkWhere(changeID int64, householdIDs []int64) (string, []any) {
+	args := make([]any, 0, len(householdIDs)+3)
+	args = append(args, changeID, householdIDs[0], householdIDs[len(householdIDs)-1])
 	for _, id := range householdIDs {
 		args = append(args, id)
 	}
-	items, err := collect(ctx, tx.db, tx.tx, "保存标准调整明细失败", `UPDATE standard_change_items SET applied = 1
-		WHERE change_id = ? AND applied = 0 AND household_id IN (`+placeholders(len(householdIDs))+`)
-		RETURNING change_id, household_id, region_code, old_amount, new_amount, members, benefit, version, paying, applied,
-			outcome, ''`, args, scanStandardItem)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(items, func(a, b StandardItem) int { return cmpInt64(a.HouseholdID, b.HouseholdID) })
-	return items, nil
+	return `change_id = ? AND applied = 0 AND household_id >= ? AND household_id <= ? AND household_id IN (` +
+		placeholders(len(householdIDs)) + ")", args
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// ClaimStandardItems marks the items of the given households (sorted)
+// applied with their outcome, in one UPDATE, if none was applied yet: the
+// claim commits with the adjustments it guards, so an item is applied
+// exactly once. If any was applied meanwhile nothing counts: errs.Conflict
+// (the caller rolls back).
+func (tx *Tx) ClaimStandardItems(ctx context.Context, changeID int64, outcome string, householdIDs []int64) error {
+	if len(householdIDs) == 0 {
+		return nil
 	}
-	return 0
+	where, args := chunkWhere(changeID, householdIDs)
+	res, err := tx.exec(ctx, "UPDATE standard_change_items SET applied = 1, outcome = ? WHERE "+where, append([]any{outcome}, args...)...)
+	if err != nil {
+		return mapErr(err, "保存标准调整明细失败")
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(householdIDs)) {
+		return errs.New(errs.Conflict, "", "标准调整明细已由另一执行者处理，请重试")
+	}
+	return nil
 }
 
 // ChunkRecipient is what applying a standard change needs of a recipient.
@@ -215,25 +231,6 @@ func (tx *Tx) AppendChangeHistories(ctx context.Context, hs []HistoryEntry, chan
 		return errs.New(errs.Conflict, "", "本批中有户已按本次标准调整调整过")
 	}
 	return err
-}
-
-// SetStandardOutcomes records one outcome for items of a job whose amount
-// and benefit stay as the preview stored them (multi-row UPDATE).
-func (tx *Tx) SetStandardOutcomes(ctx context.Context, changeID int64, outcome string, householdIDs []int64) error {
-	per := bulkParams - 2
-	for lo := 0; lo < len(householdIDs); lo += per {
-		part := householdIDs[lo:min(lo+per, len(householdIDs))]
-		args := make([]any, 0, len(part)+2)
-		args = append(args, outcome, changeID)
-		for _, id := range part {
-			args = append(args, id)
-		}
-		if _, err := tx.exec(ctx, `UPDATE standard_change_items SET outcome = ? WHERE change_id = ? AND household_id IN (`+
-			placeholders(len(part))+")", args...); err != nil {
-			return mapErr(err, "保存标准调整明细失败")
-		}
-	}
-	return nil
 }
 
 // StandardCandidates lists the active recipients within scope with what a
