@@ -74,6 +74,18 @@ func (tx *Tx) ClaimStandardItems(ctx context.Context, changeID int64, outcome st
 	if len(householdIDs) == 0 {
 		return nil
 	}
+	if tx.db.dialect != Postgres {
+		err := tx.execEach(ctx, `UPDATE standard_change_items SET applied = 1, outcome = ?
+			WHERE change_id = ? AND household_id = ? AND applied = 0`, len(householdIDs),
+			func(i int) []any { return []any{outcome, changeID, householdIDs[i]} },
+			func(_ int, n int64) error {
+				if n != 1 {
+					return errs.New(errs.Conflict, "", "标准调整明细已由另一执行者处理，请重试")
+				}
+				return nil
+			})
+		return mapErr(err, "保存标准调整明细失败")
+	}
 	where, args := chunkWhere(changeID, householdIDs)
 	res, err := tx.exec(ctx, "UPDATE standard_change_items SET applied = 1, outcome = ? WHERE "+where, append([]any{outcome}, args...)...)
 	if err != nil {
@@ -138,6 +150,32 @@ func (tx *Tx) RecipientsForUpdate(ctx context.Context, scope region.Scope, ids [
 	return out, nil
 }
 
+// execEach runs one prepared statement n times inside the transaction with
+// the arguments args(i) and returns the rows each changed. On SQLite a
+// statement prepared once and stepped per row costs less than a multi-row
+// statement of hundreds of placeholders parsed anew every time (issue 8:
+// 4× less CPU for the standard change's recipient updates).
+func (tx *Tx) execEach(ctx context.Context, q string, n int, args func(i int) []any, affected func(i int, n int64) error) error {
+	st, err := tx.tx.PrepareContext(ctx, tx.db.rebind(q))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := 0; i < n; i++ {
+		res, err := st.ExecContext(ctx, args(i)...)
+		if err != nil {
+			return err
+		}
+		if affected != nil {
+			k, _ := res.RowsAffected()
+			if err := affected(i, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
@@ -164,22 +202,17 @@ func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, xs []AmountUpdate) err
 		// SQLite runs an UPDATE … FROM through a temporary table of the
 		// joined rows; one prepared single-row UPDATE executed per
 		// recipient costs less (no round trips to pay for in process).
-		st, err := tx.tx.PrepareContext(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, benefit = ?, version = version + 1
-			WHERE household_id = ? AND version = ?`)
-		if err != nil {
-			return mapErr(err, "保存保障对象失败")
-		}
-		defer st.Close()
-		for _, x := range xs {
-			res, err := st.ExecContext(ctx, int64(x.Amount), x.Members, x.Benefit, x.HouseholdID, x.Version)
-			if err != nil {
-				return mapErr(err, "保存保障对象失败")
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
+		err := tx.execEach(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, benefit = ?, version = version + 1
+			WHERE household_id = ? AND version = ?`, len(xs), func(i int) []any {
+			x := xs[i]
+			return []any{int64(x.Amount), x.Members, x.Benefit, x.HouseholdID, x.Version}
+		}, func(_ int, n int64) error {
+			if n != 1 {
 				return errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
 			}
-		}
-		return nil
+			return nil
+		})
+		return mapErr(err, "保存保障对象失败")
 	}
 	const cols = 5
 	per := max(1, min(500, bulkParams/cols))
@@ -225,12 +258,19 @@ func (tx *Tx) AppendChangeHistories(ctx context.Context, hs []HistoryEntry, chan
 		rows[i] = []any{h.HouseholdID, ms(h.At), h.Kind, int64(h.OldAmount), int64(h.NewAmount), h.EffectiveMonth, h.Reason,
 			h.Actor, changeID}
 	}
-	err := tx.insertMany(ctx, "保存变更记录失败", `recipient_history (household_id, at, kind, old_amount, new_amount,
-		effective_month, reason, actor, change_id)`, rows, "", nil)
+	var err error
+	if tx.db.dialect == Postgres {
+		err = tx.insertMany(ctx, "保存变更记录失败", `recipient_history (household_id, at, kind, old_amount, new_amount,
+			effective_month, reason, actor, change_id)`, rows, "", nil)
+	} else {
+		err = tx.execEach(ctx, `INSERT INTO recipient_history (household_id, at, kind, old_amount, new_amount,
+			effective_month, reason, actor, change_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(rows),
+			func(i int) []any { return rows[i] }, nil)
+	}
 	if isUnique(err, "") {
 		return errs.New(errs.Conflict, "", "本批中有户已按本次标准调整调整过")
 	}
-	return err
+	return mapErr(err, "保存变更记录失败")
 }
 
 // StandardCandidates lists the active recipients within scope with what a
