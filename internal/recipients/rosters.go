@@ -69,7 +69,7 @@ func (s *Service) BuildRoster(ctx context.Context, p authz.Principal, county reg
 				return err
 			}
 		}
-		regs, err := tx.Register(ctx, scope, store.RegisterFilter{Status: "all"})
+		regs, err := tx.RosterRegister(ctx, scope)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (s *Service) BuildRoster(ctx context.Context, p authz.Principal, county reg
 		if err != nil {
 			return err
 		}
-		var ents []roster.Entitlement
+		ents := make([]roster.Entitlement, 0, len(regs))
 		for _, e := range regs {
 			ents = append(ents, Entitlements(e, hist[e.HouseholdID])...)
 		}

@@ -63,3 +63,22 @@ func (tx *Tx) EachRosterPayee(ctx context.Context, rosterID int64, withID bool, 
 	}
 	return mapErr(rows.Err(), "读取发放名册失败")
 }
+
+// RosterRegister lists every recipient within scope (any status) with the
+// fields a roster's entitlements are derived from — household, region,
+// amount, status, start and end month, phase-out — by region then
+// household id: the register without its page joins and review-due
+// subquery (issue 8: the roster build read them for every recipient).
+func (tx *Tx) RosterRegister(ctx context.Context, scope region.Scope) ([]RegisterEntry, error) {
+	return collect(ctx, tx.db, tx.tx, "读取保障对象失败", `SELECT r.household_id, r.region_code, r.amount_fen, r.status,
+		r.start_month, r.end_month, r.phaseout_from, r.phaseout_months, r.phaseout_taper
+		FROM recipients r WHERE r.region_code >= ? AND r.region_code < ? ORDER BY r.region_code, r.household_id`,
+		[]any{string(scope.Lo), string(scope.Hi)}, func(s scanner) (RegisterEntry, error) {
+			var e RegisterEntry
+			var rc string
+			var amt, taper int64
+			err := s.Scan(&e.HouseholdID, &rc, &amt, &e.Status, &e.StartMonth, &e.EndMonth, &e.PhaseOutFrom, &e.PhaseOutMonths, &taper)
+			e.Region, e.Amount, e.PhaseOutTaper = region.Code(rc), money.Fen(amt), taper == 1
+			return e, err
+		})
+}

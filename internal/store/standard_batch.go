@@ -258,15 +258,8 @@ func (tx *Tx) AppendChangeHistories(ctx context.Context, hs []HistoryEntry, chan
 		rows[i] = []any{h.HouseholdID, ms(h.At), h.Kind, int64(h.OldAmount), int64(h.NewAmount), h.EffectiveMonth, h.Reason,
 			h.Actor, changeID}
 	}
-	var err error
-	if tx.db.dialect == Postgres {
-		err = tx.insertMany(ctx, "保存变更记录失败", `recipient_history (household_id, at, kind, old_amount, new_amount,
-			effective_month, reason, actor, change_id)`, rows, "", nil)
-	} else {
-		err = tx.execEach(ctx, `INSERT INTO recipient_history (household_id, at, kind, old_amount, new_amount,
-			effective_month, reason, actor, change_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(rows),
-			func(i int) []any { return rows[i] }, nil)
-	}
+	err := tx.insertMany(ctx, "保存变更记录失败", `recipient_history (household_id, at, kind, old_amount, new_amount,
+		effective_month, reason, actor, change_id)`, rows, "", nil)
 	if isUnique(err, "") {
 		return errs.New(errs.Conflict, "", "本批中有户已按本次标准调整调整过")
 	}
