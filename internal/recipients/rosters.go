@@ -73,7 +73,7 @@ func (s *Service) BuildRoster(ctx context.Context, p authz.Principal, county reg
 		if err != nil {
 			return err
 		}
-		hist, err := tx.HistoryIn(ctx, scope)
+		hist, err := tx.RosterHistoryIn(ctx, scope)
 		if err != nil {
 			return err
 		}

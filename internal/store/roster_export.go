@@ -82,3 +82,27 @@ func (tx *Tx) RosterRegister(ctx context.Context, scope region.Scope) ([]Registe
 			return e, err
 		})
 }
+
+// RosterHistoryIn is HistoryIn with the fields entitlements are derived
+// from only (household, kind, old and new amount, effective month; in
+// household then entry order), for the roster build.
+func (tx *Tx) RosterHistoryIn(ctx context.Context, scope region.Scope) (map[int64][]HistoryEntry, error) {
+	out := make(map[int64][]HistoryEntry)
+	rows, err := tx.query(ctx, `SELECT x.household_id, x.kind, x.old_amount, x.new_amount, x.effective_month FROM recipient_history x
+		JOIN recipients r ON r.household_id = x.household_id
+		WHERE r.region_code >= ? AND r.region_code < ? ORDER BY x.household_id, x.id`, string(scope.Lo), string(scope.Hi))
+	if err != nil {
+		return nil, mapErr(err, "读取变更记录失败")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h HistoryEntry
+		var o, n int64
+		if err := rows.Scan(&h.HouseholdID, &h.Kind, &o, &n, &h.EffectiveMonth); err != nil {
+			return nil, mapErr(err, "读取变更记录失败")
+		}
+		h.OldAmount, h.NewAmount = money.Fen(o), money.Fen(n)
+		out[h.HouseholdID] = append(out[h.HouseholdID], h)
+	}
+	return out, mapErr(rows.Err(), "读取变更记录失败")
+}
