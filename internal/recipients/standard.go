@@ -611,7 +611,7 @@ func (s *Service) applyChunk(ctx context.Context, tx *store.Tx, scope region.Sco
 			skipped++
 		}
 	}
-	if err := tx.UpdateRecipientAmounts(ctx, updates); err != nil {
+	if err := tx.UpdateRecipientAmounts(ctx, c.ID, updates); err != nil {
 		return 0, 0, 0, 0, err
 	}
 	if err := tx.AppendChangeHistories(ctx, hist, c.ID); err != nil {

@@ -181,7 +181,7 @@ func placeholders(n int) string {
 }
 
 // AmountUpdate is a recipient's new amount in a standard change, written
-// if the recipient is still at Version.
+// if the recipient is still at Version (the item's: in household order).
 type AmountUpdate struct {
 	HouseholdID int64
 	Version     int64
@@ -191,51 +191,50 @@ type AmountUpdate struct {
 }
 
 // UpdateRecipientAmounts writes the new amount, members and benefit of
-// each recipient whose version is still the one given, bumping the
-// version, with multi-row UPDATEs. If any recipient moved on, nothing of
-// it counts: errs.Conflict (the caller rolls back).
-func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, xs []AmountUpdate) error {
+// each recipient of the standard change changeID whose version is still the
+// one given, bumping the version. The values are the job's items' (as the
+// preview stored them): on PostgreSQL one UPDATE joins the items, so the
+// benefit JSON is not sent again; on SQLite one prepared single-row UPDATE
+// per recipient (in process, an UPDATE … FROM costs more: it goes through a
+// temporary table). If any recipient moved on, nothing of it counts:
+// errs.Conflict (the caller rolls back).
+func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, changeID int64, xs []AmountUpdate) error {
 	if len(xs) == 0 {
 		return nil
 	}
+	conflict := errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
 	if tx.db.dialect != Postgres {
-		// SQLite runs an UPDATE … FROM through a temporary table of the
-		// joined rows; one prepared single-row UPDATE executed per
-		// recipient costs less (no round trips to pay for in process).
 		err := tx.execEach(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, benefit = ?, version = version + 1
 			WHERE household_id = ? AND version = ?`, len(xs), func(i int) []any {
 			x := xs[i]
 			return []any{int64(x.Amount), x.Members, x.Benefit, x.HouseholdID, x.Version}
 		}, func(_ int, n int64) error {
 			if n != 1 {
-				return errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
+				return conflict
 			}
 			return nil
 		})
 		return mapErr(err, "保存保障对象失败")
 	}
-	const cols = 5
-	per := max(1, min(500, bulkParams/cols))
+	// The items hold the version the preview saw, which the caller found
+	// unchanged (xs[i].Version), and the amounts to write (xs[i].Amount).
+	per := bulkParams - 3
 	for lo := 0; lo < len(xs); lo += per {
 		part := xs[lo:min(lo+per, len(xs))]
-		var b strings.Builder
-		b.WriteString("WITH v(hid, ver, amt, members, benefit) AS (VALUES ")
-		args := make([]any, 0, len(part)*cols)
-		for i, x := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))")
-			args = append(args, x.HouseholdID, x.Version, int64(x.Amount), x.Members, x.Benefit)
+		args := make([]any, 0, len(part)+3)
+		args = append(args, changeID, part[0].HouseholdID, part[len(part)-1].HouseholdID)
+		for _, x := range part {
+			args = append(args, x.HouseholdID)
 		}
-		b.WriteString(`) UPDATE recipients SET amount_fen = v.amt, members = v.members, benefit = v.benefit,
-			version = recipients.version + 1 FROM v WHERE recipients.household_id = v.hid AND recipients.version = v.ver`)
-		res, err := tx.exec(ctx, b.String(), args...)
+		res, err := tx.exec(ctx, `UPDATE recipients r SET amount_fen = i.new_amount, members = i.members, benefit = i.benefit,
+			version = r.version + 1 FROM standard_change_items i
+			WHERE i.change_id = ? AND i.household_id = r.household_id AND r.version = i.version
+			AND r.household_id >= ? AND r.household_id <= ? AND r.household_id IN (`+placeholders(len(part))+")", args...)
 		if err != nil {
 			return mapErr(err, "保存保障对象失败")
 		}
 		if n, _ := res.RowsAffected(); n != int64(len(part)) {
-			return errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
+			return conflict
 		}
 	}
 	return nil
