@@ -278,7 +278,7 @@ func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key st
 	for _, e := range regs {
 		ids = append(ids, e.HouseholdID)
 	}
-	households, err := s.DB.HouseholdsByID(ctx, scope, ids) // batched: a county has tens of thousands
+	households, err := s.DB.HouseholdsForBenefit(ctx, scope, ids) // batched: a county has tens of thousands
 	if err != nil {
 		return StandardSummary{}, err
 	}
