@@ -262,6 +262,12 @@ func TestRosterAndStandardScenarios(t *testing.T) {
 				jobs[0].ID); err != nil || len(xs) != 0 {
 				t.Fatalf("items not applied as increases: %v (%v)", xs, err)
 			}
+			// Each recipient carries the item's amount, members and benefit.
+			if xs, err := db.QueryStrings(ctx, `SELECT r.household_id FROM recipients r JOIN standard_change_items i
+				ON i.household_id = r.household_id WHERE i.change_id = ? AND (r.amount_fen <> i.new_amount OR r.members <> i.members
+				OR r.benefit <> i.benefit OR i.benefit NOT LIKE '{%')`, jobs[0].ID); err != nil || len(xs) != 0 {
+				t.Fatalf("recipients not as their items: %v (%v)", xs, err)
+			}
 		}
 		if xs, err := db.QueryStrings(ctx, "SELECT id FROM recipient_history WHERE actor = 'raw'"); err != nil || len(xs) != 0 {
 			t.Fatalf("raw history left: %d (%v)", len(xs), err)

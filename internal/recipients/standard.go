@@ -595,7 +595,7 @@ func (s *Service) applyChunk(ctx context.Context, tx *store.Tx, scope region.Sco
 			}
 			it.Outcome = kind
 			updates = append(updates, store.AmountUpdate{HouseholdID: e.HouseholdID, Version: e.Version, Amount: it.NewAmount,
-				Members: it.Members, Benefit: it.Benefit})
+				Members: it.Members})
 			hist = append(hist, store.HistoryEntry{HouseholdID: e.HouseholdID, Kind: kind, OldAmount: e.Amount,
 				NewAmount: it.NewAmount, EffectiveMonth: c.EffectiveMonth, Reason: why})
 			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)

@@ -39,14 +39,15 @@ func (db *DB) UnappliedStandardIDs(ctx context.Context, changeID int64) ([]int64
 // by household id, locking them on PostgreSQL until the transaction ends:
 // a second runner reading the same items waits, then finds them applied.
 // The id range beside the list keeps the index search to the chunk
-// whatever the planner's statistics say. ClaimStandardItems then marks
-// them applied.
+// whatever the planner's statistics say. The items' benefit JSON is not
+// read: UpdateRecipientAmounts copies it inside the database.
+// ClaimStandardItems then marks them applied.
 func (tx *Tx) StandardChunkForUpdate(ctx context.Context, changeID int64, householdIDs []int64) ([]StandardItem, error) {
 	if len(householdIDs) == 0 {
 		return nil, nil
 	}
 	q, args := chunkWhere(changeID, householdIDs)
-	q = `SELECT change_id, household_id, region_code, old_amount, new_amount, members, benefit, version, paying, applied,
+	q = `SELECT change_id, household_id, region_code, old_amount, new_amount, members, '', version, paying, applied,
 		outcome, '' FROM standard_change_items WHERE ` + q + " ORDER BY household_id"
 	if tx.db.dialect == Postgres {
 		q += " FOR UPDATE"
@@ -187,16 +188,15 @@ type AmountUpdate struct {
 	Version     int64
 	Amount      money.Fen
 	Members     int
-	Benefit     string // JSON of the recomputed benefit result
 }
 
 // UpdateRecipientAmounts writes the new amount, members and benefit of
 // each recipient of the standard change changeID whose version is still the
 // one given, bumping the version. The values are the job's items' (as the
-// preview stored them): on PostgreSQL one UPDATE joins the items, so the
-// benefit JSON is not sent again; on SQLite one prepared single-row UPDATE
-// per recipient (in process, an UPDATE … FROM costs more: it goes through a
-// temporary table). If any recipient moved on, nothing of it counts:
+// preview stored them), the benefit JSON copied inside the database: on
+// PostgreSQL one UPDATE joins the items; on SQLite one prepared single-row
+// UPDATE per recipient (in process, an UPDATE … FROM costs more: it goes
+// through a temporary table). If any recipient moved on, nothing of it counts:
 // errs.Conflict (the caller rolls back).
 func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, changeID int64, xs []AmountUpdate) error {
 	if len(xs) == 0 {
@@ -204,10 +204,11 @@ func (tx *Tx) UpdateRecipientAmounts(ctx context.Context, changeID int64, xs []A
 	}
 	conflict := errs.New(errs.Conflict, "version", "保障对象已被他人修改，请重试")
 	if tx.db.dialect != Postgres {
-		err := tx.execEach(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, benefit = ?, version = version + 1
+		err := tx.execEach(ctx, `UPDATE recipients SET amount_fen = ?, members = ?, version = version + 1,
+			benefit = (SELECT i.benefit FROM standard_change_items i WHERE i.change_id = ? AND i.household_id = recipients.household_id)
 			WHERE household_id = ? AND version = ?`, len(xs), func(i int) []any {
 			x := xs[i]
-			return []any{int64(x.Amount), x.Members, x.Benefit, x.HouseholdID, x.Version}
+			return []any{int64(x.Amount), x.Members, changeID, x.HouseholdID, x.Version}
 		}, func(_ int, n int64) error {
 			if n != 1 {
 				return conflict
