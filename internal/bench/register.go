@@ -34,6 +34,18 @@ const fixtureChunk = 2000
 // RosterXLSXTarget is the Excel export speed issue 8 asks for (rows/s).
 const RosterXLSXTarget = 40_000
 
+// ExportRuns is how many times Roster runs each export (the fastest
+// counts, for the app and the raw file alike).
+const ExportRuns = 3
+
+// fastest is the shorter of two durations, 0 meaning none yet.
+func fastest(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
+
 // CountyPrincipal is the county approver (and business admin) the register
 // workloads act as; it has no user row, like the other workloads'.
 func CountyPrincipal(county region.Code) authz.Principal {
@@ -155,8 +167,9 @@ func freeMonth(ctx context.Context, db *store.DB, county region.Code) (string, e
 // one: raw first (one INSERT … SELECT over the register, then dropped),
 // then through recipients.Service.BuildRoster (entitlements from the
 // register and its history, policy rounding, audit). It approves the
-// roster (untimed) and exports it: RosterXLSX (app only: the speed issue 8
-// asks for is RosterXLSXTarget) and BankCSV against the raw SELECT →
+// roster (untimed) and exports it ExportRuns times, the fastest run
+// counting: RosterXLSX (app only: the speed issue 8 asks for is
+// RosterXLSXTarget) and BankCSV alternating with the raw SELECT →
 // encoding/csv. Results count rows.
 func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.Writer) ([]Result, error) {
 	p := CountyPrincipal(county)
@@ -195,13 +208,21 @@ func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.W
 	if _, err := svc.ApproveRoster(ctx, p, r.ID); err != nil {
 		return nil, err
 	}
+	// The exports only read (and audit), so each runs ExportRuns times,
+	// app and raw alternating, and the fastest run of each counts: on a
+	// shared 2-core machine one run measures the neighbours as much as the
+	// export.
 	say("roster Excel (app)")
 	var sink countingWriter
-	start = time.Now()
-	if _, err := svc.RosterXLSX(ctx, p, r.ID, &sink); err != nil {
-		return nil, fmt.Errorf("roster Excel: %w", err)
+	xlsx := Result{Name: "roster Excel", Unit: "rows", Ops: r.Rows}
+	for range ExportRuns {
+		sink.n = 0
+		start = time.Now()
+		if _, err := svc.RosterXLSX(ctx, p, r.ID, &sink); err != nil {
+			return nil, fmt.Errorf("roster Excel: %w", err)
+		}
+		xlsx.App = fastest(xlsx.App, time.Since(start))
 	}
-	xlsx := Result{Name: "roster Excel", Unit: "rows", Ops: r.Rows, App: time.Since(start)}
 	rate := xlsx.AppRate()
 	xlsx.Note = fmt.Sprintf("%s, target ≥ %d rows/s: ", sizeOf(sink.n), RosterXLSXTarget)
 	if rate >= RosterXLSXTarget {
@@ -210,22 +231,27 @@ func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.W
 		xlsx.Note += "NOT met"
 	}
 	say("bank file (app, raw)")
-	sink.n = 0
-	start = time.Now()
-	if _, err := svc.BankCSV(ctx, p, r.ID, &sink); err != nil {
-		return nil, fmt.Errorf("bank file: %w", err)
+	bank := Result{Name: "bank file CSV", Unit: "rows", Ops: r.Rows}
+	for range ExportRuns {
+		sink.n = 0
+		start = time.Now()
+		if _, err := svc.BankCSV(ctx, p, r.ID, &sink); err != nil {
+			return nil, fmt.Errorf("bank file: %w", err)
+		}
+		bank.App = fastest(bank.App, time.Since(start))
+		start = time.Now()
+		rawN, err := db.RawBankCSV(ctx, r.ID, io.Discard)
+		if err != nil {
+			return nil, fmt.Errorf("raw bank file: %w", err)
+		}
+		bank.Raw = fastest(bank.Raw, time.Since(start))
+		if rawN != r.Rows {
+			bank.Errors++
+			bank.Note = fmt.Sprintf("raw wrote %d rows; ", rawN)
+		}
 	}
-	bank := Result{Name: "bank file CSV", Unit: "rows", Ops: r.Rows, App: time.Since(start), Note: sizeOf(sink.n)}
-	start = time.Now()
-	rawN, err := db.RawBankCSV(ctx, r.ID, io.Discard)
-	if err != nil {
-		return nil, fmt.Errorf("raw bank file: %w", err)
-	}
-	bank.Raw = time.Since(start)
+	bank.Note += sizeOf(sink.n)
 	bank.Ratio = ratio(bank.App, bank.Raw)
-	if rawN != r.Rows {
-		bank.Note += fmt.Sprintf("; raw wrote %d rows", rawN)
-	}
 	return []Result{build, xlsx, bank}, nil
 }
 
