@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
@@ -32,6 +33,18 @@ const fixtureChunk = 2000
 
 // RosterXLSXTarget is the Excel export speed issue 8 asks for (rows/s).
 const RosterXLSXTarget = 40_000
+
+// ExportRuns is how many times Roster runs each export (the fastest
+// counts, for the app and the raw file alike).
+const ExportRuns = 3
+
+// fastest is the shorter of two durations, 0 meaning none yet.
+func fastest(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
 
 // CountyPrincipal is the county approver (and business admin) the register
 // workloads act as; it has no user row, like the other workloads'.
@@ -154,8 +167,9 @@ func freeMonth(ctx context.Context, db *store.DB, county region.Code) (string, e
 // one: raw first (one INSERT … SELECT over the register, then dropped),
 // then through recipients.Service.BuildRoster (entitlements from the
 // register and its history, policy rounding, audit). It approves the
-// roster (untimed) and exports it: RosterXLSX (app only: the speed issue 8
-// asks for is RosterXLSXTarget) and BankCSV against the raw SELECT →
+// roster (untimed) and exports it ExportRuns times, the fastest run
+// counting: RosterXLSX (app only: the speed issue 8 asks for is
+// RosterXLSXTarget) and BankCSV alternating with the raw SELECT →
 // encoding/csv. Results count rows.
 func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.Writer) ([]Result, error) {
 	p := CountyPrincipal(county)
@@ -194,13 +208,21 @@ func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.W
 	if _, err := svc.ApproveRoster(ctx, p, r.ID); err != nil {
 		return nil, err
 	}
+	// The exports only read (and audit), so each runs ExportRuns times,
+	// app and raw alternating, and the fastest run of each counts: on a
+	// shared 2-core machine one run measures the neighbours as much as the
+	// export.
 	say("roster Excel (app)")
 	var sink countingWriter
-	start = time.Now()
-	if _, err := svc.RosterXLSX(ctx, p, r.ID, &sink); err != nil {
-		return nil, fmt.Errorf("roster Excel: %w", err)
+	xlsx := Result{Name: "roster Excel", Unit: "rows", Ops: r.Rows}
+	for range ExportRuns {
+		sink.n = 0
+		start = time.Now()
+		if _, err := svc.RosterXLSX(ctx, p, r.ID, &sink); err != nil {
+			return nil, fmt.Errorf("roster Excel: %w", err)
+		}
+		xlsx.App = fastest(xlsx.App, time.Since(start))
 	}
-	xlsx := Result{Name: "roster Excel", Unit: "rows", Ops: r.Rows, App: time.Since(start)}
 	rate := xlsx.AppRate()
 	xlsx.Note = fmt.Sprintf("%s, target ≥ %d rows/s: ", sizeOf(sink.n), RosterXLSXTarget)
 	if rate >= RosterXLSXTarget {
@@ -209,22 +231,27 @@ func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.W
 		xlsx.Note += "NOT met"
 	}
 	say("bank file (app, raw)")
-	sink.n = 0
-	start = time.Now()
-	if _, err := svc.BankCSV(ctx, p, r.ID, &sink); err != nil {
-		return nil, fmt.Errorf("bank file: %w", err)
+	bank := Result{Name: "bank file CSV", Unit: "rows", Ops: r.Rows}
+	for range ExportRuns {
+		sink.n = 0
+		start = time.Now()
+		if _, err := svc.BankCSV(ctx, p, r.ID, &sink); err != nil {
+			return nil, fmt.Errorf("bank file: %w", err)
+		}
+		bank.App = fastest(bank.App, time.Since(start))
+		start = time.Now()
+		rawN, err := db.RawBankCSV(ctx, r.ID, io.Discard)
+		if err != nil {
+			return nil, fmt.Errorf("raw bank file: %w", err)
+		}
+		bank.Raw = fastest(bank.Raw, time.Since(start))
+		if rawN != r.Rows {
+			bank.Errors++
+			bank.Note = fmt.Sprintf("raw wrote %d rows; ", rawN)
+		}
 	}
-	bank := Result{Name: "bank file CSV", Unit: "rows", Ops: r.Rows, App: time.Since(start), Note: sizeOf(sink.n)}
-	start = time.Now()
-	rawN, err := db.RawBankCSV(ctx, r.ID, io.Discard)
-	if err != nil {
-		return nil, fmt.Errorf("raw bank file: %w", err)
-	}
-	bank.Raw = time.Since(start)
+	bank.Note += sizeOf(sink.n)
 	bank.Ratio = ratio(bank.App, bank.Raw)
-	if rawN != r.Rows {
-		bank.Note += fmt.Sprintf("; raw wrote %d rows", rawN)
-	}
 	return []Result{build, xlsx, bank}, nil
 }
 
@@ -237,12 +264,25 @@ func Roster(ctx context.Context, db *store.DB, county region.Code, progress io.W
 // again afterwards. Ops counts households recomputed; the result's Job is
 // the change's id.
 func StandardChange(ctx context.Context, db *store.DB, county region.Code, progress io.Writer) (Result, int64, error) {
+	r, err := standardChange(ctx, db, county, progress)
+	return r.Result, r.id, err
+}
+
+// standardRun is one county's standard change with its parts.
+type standardRun struct {
+	Result
+	id                    int64
+	preview, confirm, run time.Duration
+	changed               int
+}
+
+func standardChange(ctx context.Context, db *store.DB, county region.Code, progress io.Writer) (standardRun, error) {
 	p := CountyPrincipal(county)
 	svc := &recipients.Service{DB: db, Now: db.Now}
 	today := calendar.DayOf(db.Now())
 	set, err := policy.Resolve(ctx, db, county, today)
 	if err != nil {
-		return Result{}, 0, err
+		return standardRun{}, err
 	}
 	bp := set.BenefitParams()
 	urban, rural := bp.UrbanStandard+money.FromYuan(50), bp.RuralStandard+money.FromYuan(50)
@@ -252,7 +292,7 @@ func StandardChange(ctx context.Context, db *store.DB, county region.Code, progr
 	start := time.Now()
 	sum, err := svc.PreviewStandardChange(ctx, p, county, urban, rural, month)
 	if err != nil {
-		return res, 0, fmt.Errorf("preview: %w", err)
+		return standardRun{Result: res}, fmt.Errorf("preview: %w", err)
 	}
 	preview := time.Since(start)
 	if progress != nil {
@@ -260,7 +300,7 @@ func StandardChange(ctx context.Context, db *store.DB, county region.Code, progr
 	}
 	start = time.Now()
 	if _, err := svc.ConfirmStandardChange(ctx, p, sum.ID); err != nil {
-		return res, 0, fmt.Errorf("confirm: %w", err)
+		return standardRun{Result: res}, fmt.Errorf("confirm: %w", err)
 	}
 	confirm := time.Since(start)
 	start = time.Now()
@@ -273,16 +313,21 @@ func StandardChange(ctx context.Context, db *store.DB, county region.Code, progr
 		fmt.Fprintln(progress)
 	}
 	if err != nil {
-		return res, 0, fmt.Errorf("run: %w", err)
+		return standardRun{Result: res}, fmt.Errorf("run: %w", err)
 	}
 	runTime := time.Since(start)
 	res.App, res.Ops = preview+confirm+runTime, c.Recipients
 	res.Note = fmt.Sprintf("preview %s + confirm %s + run %s; %d changed", preview.Round(time.Millisecond),
 		confirm.Round(time.Millisecond), runTime.Round(time.Millisecond), c.Increased+c.Decreased)
 
+	benefits, err := db.RawStandardBenefits(ctx, sum.ID)
+	if err != nil {
+		return standardRun{Result: res}, err
+	}
 	var adj []store.RawAdjustment
 	for _, xs := range [][]store.StandardItem{sum.Increases, sum.Decreases} {
 		for _, it := range xs {
+			it.Benefit = benefits[it.HouseholdID]
 			kind := recipients.KindIncrease
 			if it.NewAmount < it.OldAmount {
 				kind = recipients.KindDecrease
@@ -294,14 +339,14 @@ func StandardChange(ctx context.Context, db *store.DB, county region.Code, progr
 	const reason = "压测基线（raw）"
 	start = time.Now()
 	if _, err := db.RawApplyAmounts(ctx, adj, month, reason, recipients.DefaultStandardChunk); err != nil {
-		return res, 0, fmt.Errorf("raw standard change: %w", err)
+		return standardRun{Result: res}, fmt.Errorf("raw standard change: %w", err)
 	}
 	res.Raw = time.Since(start)
 	res.Ratio = ratio(res.App, res.Raw)
 	if err := db.ExecRaw(ctx, "DELETE FROM recipient_history WHERE actor = 'raw' AND reason = ?", reason); err != nil {
-		return res, 0, err
+		return standardRun{Result: res}, err
 	}
-	return res, sum.ID, nil
+	return standardRun{Result: res, id: sum.ID, preview: preview, confirm: confirm, run: runTime, changed: c.Increased + c.Decreased}, nil
 }
 
 // RegisterPages reads pages random pages of the county's register, as the
@@ -389,15 +434,87 @@ func sizeOf(n int64) string {
 	return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 }
 
-// Rosters runs Roster for the first of env.Counties. (Issue 8: every
-// county.)
+// Rosters runs Roster for every county of env.Counties, one after another,
+// and totals each result over the counties (rows, app and raw time). The
+// issue's targets: the bank file at ≥ 0.5× the raw SELECT → CSV (ratio ≤
+// 2) and the Excel export at ≥ RosterXLSXTarget rows/s.
 func Rosters(ctx context.Context, env Env) ([]Result, error) {
-	return Roster(ctx, env.DB, env.Counties[0], env.Progress)
+	var tot []Result
+	for i, county := range env.Counties {
+		if env.Progress != nil {
+			fmt.Fprintf(env.Progress, "county %s (%d/%d)\n", county, i+1, len(env.Counties))
+		}
+		rs, err := Roster(ctx, env.DB, county, env.Progress)
+		if err != nil {
+			return nil, fmt.Errorf("county %s: %w", county, err)
+		}
+		if tot == nil {
+			tot = rs
+			for j := range tot {
+				tot[j].Note = noteOf(rs[j].Note)
+			}
+			continue
+		}
+		for j := range tot {
+			tot[j].Ops += rs[j].Ops
+			tot[j].App += rs[j].App
+			tot[j].Raw += rs[j].Raw
+			if n := noteOf(rs[j].Note); n != "" {
+				tot[j].Note = strings.TrimPrefix(tot[j].Note+"; "+string(county)+": "+n, "; ")
+			}
+		}
+	}
+	counties := fmt.Sprintf("%d counties", len(env.Counties))
+	for j := range tot {
+		tot[j].Ratio = ratio(tot[j].App, tot[j].Raw)
+		tot[j].Note = strings.TrimSuffix(counties+"; "+tot[j].Note, "; ")
+	}
+	if len(tot) == 3 {
+		tot[1].Check(fmt.Sprintf("≥ %d rows/s", RosterXLSXTarget), tot[1].AppRate() >= RosterXLSXTarget)
+		tot[2].Check("≥ 0.5× raw", tot[2].Ratio <= 2)
+	}
+	return tot, nil
 }
 
-// StandardChanges runs StandardChange for the first of env.Counties.
-// (Issue 8: every county.)
+// noteOf keeps what a per-county note says about app and raw disagreeing
+// (the sizes and the Excel verdict are per county; the totals have their own).
+func noteOf(note string) string {
+	var keep []string
+	for _, part := range strings.Split(note, "; ") {
+		if strings.HasPrefix(part, "raw ") {
+			keep = append(keep, part)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
+
+// StandardChanges runs StandardChange for every county of env.Counties,
+// one after another, and totals households and time over the counties;
+// the issue's target is at most 2× the raw UPDATE+INSERT of the same rows.
 func StandardChanges(ctx context.Context, env Env) ([]Result, error) {
-	r, _, err := StandardChange(ctx, env.DB, env.Counties[0], env.Progress)
-	return []Result{r}, err
+	tot := Result{Name: "standard change", Unit: "households"}
+	var preview, confirm, run time.Duration
+	changed := 0
+	for i, county := range env.Counties {
+		if env.Progress != nil {
+			fmt.Fprintf(env.Progress, "county %s (%d/%d)\n", county, i+1, len(env.Counties))
+		}
+		r, err := standardChange(ctx, env.DB, county, env.Progress)
+		if err != nil {
+			return nil, fmt.Errorf("county %s: %w", county, err)
+		}
+		tot.Ops += r.Ops
+		tot.App += r.App
+		tot.Raw += r.Raw
+		tot.Errors += r.Errors
+		preview += r.preview
+		confirm += r.confirm
+		run += r.run
+		changed += r.changed
+	}
+	tot.Ratio = ratio(tot.App, tot.Raw)
+	tot.Note = fmt.Sprintf("%d counties; preview %s + confirm %s + run %s; %d changed", len(env.Counties),
+		preview.Round(time.Millisecond), confirm.Round(time.Millisecond), run.Round(time.Millisecond), changed)
+	tot.Check("≤ 2× raw", tot.Ratio <= 2)
+	return []Result{tot}, nil
 }

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,113 @@ func BenchmarkStandardChange(b *testing.B) {
 		b.ReportMetric(r.Ratio, "app/raw")
 		b.ReportMetric(r.AppRate(), "households/s")
 	}
+}
+
+// TestRosterAndStandardScenarios runs the `roster` and `standard-change`
+// scenarios small on both stores over two counties: every county gets its
+// roster with a row per recipient and both exports; the totals add up
+// over the counties and agree with the raw runs; every household of every
+// county is adjusted exactly once; the targets are judged. Not a speed test.
+func TestRosterAndStandardScenarios(t *testing.T) {
+	const n = 60
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		testenv.SeedRegions(t, db)
+		second := region.Code("130198000000")
+		err := db.InTx(ctx, testenv.Admin(), func(tx *store.Tx) error {
+			for _, r := range []store.Region{
+				{Code: second, Name: "安乐县", Level: region.County},
+				{Code: "130198101000", Name: "北山镇", Level: region.Township, Parent: second},
+				{Code: "130198101201", Name: "张家村", Level: region.Village, Parent: "130198101000"},
+			} {
+				if err := tx.PutRegion(ctx, r); err != nil {
+					return err
+				}
+			}
+			return tx.Audit(ctx, store.Entry{Action: "test.seed", Object: "regions"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counties := []region.Code{testenv.County, second}
+		for _, c := range counties {
+			if _, err := bench.Register(ctx, db, c, n, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := bench.Env{DB: db, Counties: counties}
+
+		rs, err := bench.Rosters(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 3 {
+			t.Fatalf("roster results %+v", rs)
+		}
+		for i, r := range rs {
+			if r.Ops != 2*n || r.App <= 0 || r.Errors != 0 || !strings.HasPrefix(r.Note, "2 counties") ||
+				strings.Contains(r.Note, "raw built") || strings.Contains(r.Note, "raw wrote") {
+				t.Fatalf("roster result %d: %+v", i, r)
+			}
+		}
+		if rs[0].Raw <= 0 || rs[2].Raw <= 0 || rs[1].Met == nil || rs[2].Met == nil || rs[2].Target != "≥ 0.5× raw" ||
+			*rs[2].Met != (rs[2].Ratio <= 2) || *rs[1].Met != (rs[1].AppRate() >= bench.RosterXLSXTarget) {
+			t.Fatalf("roster targets: %+v", rs)
+		}
+		for _, c := range counties {
+			rosters, err := db.Rosters(ctx, region.ScopeOf(c), c, "")
+			if err != nil || len(rosters) != 1 || rosters[0].Rows != n || rosters[0].Status != "approved" {
+				t.Fatalf("rosters of %s: %+v (%v), want one approved with %d rows", c, rosters, err, n)
+			}
+		}
+		if xs, err := db.QueryStrings(ctx, "SELECT seq FROM audit_log WHERE action = 'roster.export'"); err != nil ||
+			len(xs) != 2*2*bench.ExportRuns {
+			t.Fatalf("export audits %d (%v), want each export ExportRuns times per county", len(xs), err)
+		}
+
+		sc, err := bench.StandardChanges(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sc) != 1 || sc[0].Ops != 2*n || sc[0].Errors != 0 || sc[0].Raw <= 0 || sc[0].Met == nil ||
+			*sc[0].Met != (sc[0].Ratio <= 2) || !strings.Contains(sc[0].Note, fmt.Sprintf("%d changed", 2*n)) {
+			t.Fatalf("standard change %+v", sc)
+		}
+		for _, c := range counties {
+			jobs, err := db.StandardChanges(ctx, region.ScopeOf(c), "")
+			if err != nil || len(jobs) != 1 || jobs[0].Status != store.StandardApplied || jobs[0].Applied != n {
+				t.Fatalf("jobs of %s: %+v (%v)", c, jobs, err)
+			}
+			hids, err := db.QueryStrings(ctx, "SELECT household_id FROM recipient_history WHERE change_id = ?", jobs[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, h := range hids {
+				if seen[h] {
+					t.Fatalf("household %s adjusted twice", h)
+				}
+				seen[h] = true
+			}
+			if len(seen) != n {
+				t.Fatalf("county %s: %d households adjusted, want %d", c, len(seen), n)
+			}
+			if xs, err := db.QueryStrings(ctx, "SELECT household_id FROM standard_change_items WHERE change_id = ? AND (applied = 0 OR outcome <> 'increase')",
+				jobs[0].ID); err != nil || len(xs) != 0 {
+				t.Fatalf("items not applied as increases: %v (%v)", xs, err)
+			}
+			// Each recipient carries the item's amount, members and benefit.
+			if xs, err := db.QueryStrings(ctx, `SELECT r.household_id FROM recipients r JOIN standard_change_items i
+				ON i.household_id = r.household_id WHERE i.change_id = ? AND (r.amount_fen <> i.new_amount OR r.members <> i.members
+				OR r.benefit <> i.benefit OR i.benefit NOT LIKE '{%')`, jobs[0].ID); err != nil || len(xs) != 0 {
+				t.Fatalf("recipients not as their items: %v (%v)", xs, err)
+			}
+		}
+		if xs, err := db.QueryStrings(ctx, "SELECT id FROM recipient_history WHERE actor = 'raw'"); err != nil || len(xs) != 0 {
+			t.Fatalf("raw history left: %d (%v)", len(xs), err)
+		}
+		if _, err := db.VerifyAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -220,15 +220,19 @@ func (s *Service) RosterXLSX(ctx context.Context, p authz.Principal, rosterID in
 		if err != nil {
 			return err
 		}
-		rows, err := tx.RosterDetails(ctx, r.ID)
-		if err != nil {
-			return err
-		}
+		// One read of the roster, without the heads' ID numbers (the sheet
+		// does not show them).
+		var rows []store.RosterRowDetail
 		var total money.Fen
 		members := 0
-		for _, x := range rows {
+		err = tx.EachRosterDetail(ctx, r.ID, false, func(x store.RosterRowDetail) error {
+			rows = append(rows, x)
 			total += x.Amount
 			members += x.Members
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		i := 0
 		next := func() ([]any, bool) {

@@ -12,7 +12,6 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
 	"dibao/internal/errs"
-	"dibao/internal/money"
 	"dibao/internal/policy"
 	"dibao/internal/region"
 	"dibao/internal/roster"
@@ -70,15 +69,15 @@ func (s *Service) BuildRoster(ctx context.Context, p authz.Principal, county reg
 				return err
 			}
 		}
-		regs, err := tx.Register(ctx, scope, store.RegisterFilter{Status: "all"})
+		regs, err := tx.RosterRegister(ctx, scope)
 		if err != nil {
 			return err
 		}
-		hist, err := tx.HistoryIn(ctx, scope)
+		hist, err := tx.RosterHistoryIn(ctx, scope)
 		if err != nil {
 			return err
 		}
-		var ents []roster.Entitlement
+		ents := make([]roster.Entitlement, 0, len(regs))
 		for _, e := range regs {
 			ents = append(ents, Entitlements(e, hist[e.HouseholdID])...)
 		}
@@ -122,18 +121,6 @@ func (s *Service) ApproveRoster(ctx context.Context, p authz.Principal, rosterID
 			Detail: fmt.Sprintf("审批%s %s发放名册：%d户，合计%s元", r.County, r.Month, r.Rows, r.Total.Yuan())})
 	})
 	return r, err
-}
-
-func rosterRows(ctx context.Context, tx *store.Tx, r store.Roster) ([]roster.Row, error) {
-	xs, err := tx.RosterRows(ctx, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]roster.Row, len(xs))
-	for i, x := range xs {
-		rows[i] = roster.Row{HouseholdID: x.HouseholdID, Region: x.Region, Month: r.Month, Amount: x.Amount, Note: x.Note}
-	}
-	return rows, nil
 }
 
 // BankCSV writes the bank payment file of an approved roster to w
@@ -180,60 +167,42 @@ func (s *Service) bankFile(ctx context.Context, p authz.Principal, rosterID int6
 		if err != nil {
 			return err
 		}
-		rows, err := rosterRows(ctx, tx, r)
+		// One streaming read of the roster with the accounts (issue 8), each
+		// row checked and formatted as it comes.
+		bw, err := roster.NewBankWriter(f)
 		if err != nil {
 			return err
 		}
-		accts, err := tx.RosterAccounts(ctx, r.ID)
+		seq := 0
+		err = tx.EachRosterPayee(ctx, r.ID, bw.Has(roster.ColIDMasked), func(x store.RosterPayee) error {
+			seq++ // the row's number in the month's file, kept by a re-payment file
+			if failedOnly && x.PayStatus != PayFailed {
+				return nil
+			}
+			bw.Add(roster.Row{HouseholdID: x.HouseholdID, Region: x.Region, Month: r.Month, Amount: x.Amount, Note: x.Note, Seq: seq},
+				roster.BankAccount{Name: x.Name, Bank: x.Bank, Account: x.Account, Region: names[x.Region], IDMasked: x.HeadIDMasked},
+				x.Found)
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		details, err := tx.RosterDetails(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		ids := make(map[int64]string, len(details))
-		for i, d := range details {
-			ids[d.HouseholdID] = d.HeadIDMasked
-			rows[i].Seq = i + 1 // details and rows share their order
 		}
 		what := "银行代发文件"
 		if failedOnly {
 			what = "重新发放文件"
-			var keep []roster.Row
-			for i, d := range details {
-				if d.PayStatus == PayFailed && rows[i].HouseholdID == d.HouseholdID {
-					keep = append(keep, rows[i])
-				}
-			}
-			if len(keep) == 0 {
+			if bw.Rows() == 0 {
 				return errs.New(errs.Conflict, "status", "该发放名册没有发放失败的户，无需重新发放")
 			}
-			rows = keep
 		}
-		m := make(map[int64]roster.BankAccount, len(accts))
-		for id, a := range accts {
-			m[id] = roster.BankAccount{Name: a.Name, Bank: a.Bank, Account: a.Account, IDMasked: ids[id]}
-		}
-		for _, x := range rows {
-			if a, ok := m[x.HouseholdID]; ok {
-				a.Region = names[x.Region]
-				m[x.HouseholdID] = a
-			}
-		}
-		if err := roster.WriteBankCSV(&buf, rows, m, f); err != nil {
+		if err := bw.Finish(&buf); err != nil {
 			return err
 		}
 		file = BankFileName(names[r.County], r.Month)
-		var total money.Fen
-		for _, x := range rows {
-			total += x.Amount
-		}
 		if failedOnly {
 			file = strings.TrimSuffix(file, ".csv") + "-重新发放.csv"
 		}
 		return tx.Audit(ctx, store.Entry{Action: "roster.export", Object: rosterObj(r.ID),
-			Detail: fmt.Sprintf("导出%s %s%s（%s）：%d户，合计%s元", r.County, r.Month, what, f.Encoding, len(rows), total.Yuan())})
+			Detail: fmt.Sprintf("导出%s %s%s（%s）：%d户，合计%s元", r.County, r.Month, what, f.Encoding, bw.Rows(), bw.Total().Yuan())})
 	})
 	if err != nil {
 		return "", err

@@ -33,8 +33,11 @@ import (
 //     transaction it marks the job applying and records the new standards in
 //     the policy registry from the effective month.
 //   - RunStandardChange applies the items in chunks, each chunk one
-//     transaction: an item is claimed (applied 0 → 1, checked for one row)
-//     together with the recipient update and its history entry, so a crash
+//     transaction: the chunk's unapplied items and their recipients are
+//     read with one SELECT each (locked on PostgreSQL), the updates and
+//     history entries written with multi-row statements and the items
+//     claimed with one UPDATE per outcome (applied 0 → 1, checked for every
+//     item) in the same transaction (issue 8), so a crash
 //     loses at most the chunk in flight and a restart — or a second runner at
 //     the same time — never applies an item twice. A recipient changed after
 //     the confirmation (a review decided meanwhile) is recomputed from its
@@ -265,17 +268,17 @@ func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key st
 	if err != nil {
 		return StandardSummary{}, err
 	}
-	regs, err := s.DB.Register(ctx, scope, store.RegisterFilter{})
+	regs, err := s.DB.StandardCandidates(ctx, scope)
 	if err != nil {
 		return StandardSummary{}, err
 	}
 	job := store.StandardChange{County: county, Urban: urban, Rural: rural, EffectiveMonth: m.String()}
-	var items []store.StandardItem
+	items := make([]store.StandardItem, 0, len(regs))
 	ids := make([]int64, 0, len(regs))
 	for _, e := range regs {
 		ids = append(ids, e.HouseholdID)
 	}
-	households, err := s.DB.HouseholdsByID(ctx, scope, ids) // batched: a county has tens of thousands
+	households, err := s.DB.HouseholdsForBenefit(ctx, scope, ids) // batched: a county has tens of thousands
 	if err != nil {
 		return StandardSummary{}, err
 	}
@@ -291,6 +294,7 @@ func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key st
 		if err != nil {
 			return StandardSummary{}, err
 		}
+		it.HeadName = e.HeadName
 		items = append(items, it)
 		job.OldTotal += e.Amount
 		switch {
@@ -323,7 +327,20 @@ func (s *Service) previewStandard(ctx context.Context, p authz.Principal, key st
 	if err != nil {
 		return StandardSummary{}, err
 	}
-	return s.StandardChange(ctx, p, job.ID)
+	// The summary of the items just stored (in the order StandardItems
+	// reads them: region, household), without reading them back.
+	c, err := s.DB.StandardChange(ctx, s.standardScope(p), job.ID)
+	if err != nil {
+		return StandardSummary{}, err
+	}
+	for i := range items {
+		items[i].ChangeID, items[i].Benefit = c.ID, ""
+	}
+	names, err := s.DB.RegionNames(ctx)
+	if err != nil {
+		return StandardSummary{}, err
+	}
+	return summarize(c, items, names), nil
 }
 
 func standardObj(id int64) string { return fmt.Sprintf("standard_change:%d", id) }
@@ -469,63 +486,57 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 	if progress != nil {
 		progress(c.Applied, c.Recipients)
 	}
+	var todo []int64 // households left to claim, in order
 	for {
 		if err := ctx.Err(); err != nil {
 			return c, err
 		}
-		finished := false
+		if len(todo) == 0 {
+			if todo, err = s.DB.UnappliedStandardIDs(ctx, c.ID); err != nil {
+				return c, err
+			}
+		}
+		next := todo[:min(chunk, len(todo))]
+		todo = todo[len(next):]
+		finished, claimed := false, 0
 		err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-			items, err := tx.UnappliedStandardItems(ctx, c.ID, chunk)
+			if len(next) > 0 {
+				items, err := tx.StandardChunkForUpdate(ctx, c.ID, next)
+				if err != nil {
+					return err
+				}
+				if len(items) == 0 {
+					return errNothingClaimed // another runner took these: go on with the next
+				}
+				n := len(items)
+				up, down, cross, skipped, err := s.applyChunk(ctx, tx, countyScope, c, items, params, why)
+				if err != nil {
+					return err
+				}
+				claimed = n
+				return tx.Audit(ctx, store.Entry{Action: auditStandardApply, Object: standardObj(c.ID),
+					Detail: fmt.Sprintf("%s；本批处理%d户：增加%d户，减少%d户，不再符合条件%d户（待复核），已变动跳过%d户",
+						why, n, up, down, cross, skipped)})
+			}
+			finished = true
+			done, err := tx.FinishStandardChange(ctx, &c)
 			if err != nil {
 				return err
 			}
-			if len(items) == 0 {
-				finished = true
-				done, err := tx.FinishStandardChange(ctx, &c)
-				if err != nil {
-					return err
-				}
-				if !done {
-					return errNothingClaimed // another runner finished it, or holds the last items
-				}
-				return tx.Audit(ctx, store.Entry{Action: auditStandardDone, Object: standardObj(c.ID),
-					Detail: fmt.Sprintf("%s；标准调整执行完毕，共%d户", why, c.Recipients)})
+			if !done {
+				return errNothingClaimed // another runner finished it, or holds the last items
 			}
-			var n, up, down, cross, skipped int
-			for _, it := range items {
-				ok, err := tx.ClaimStandardItem(ctx, c.ID, it.HouseholdID)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					continue
-				}
-				n++
-				if err := s.applyItem(ctx, tx, countyScope, c, &it, params, why); err != nil {
-					return err
-				}
-				switch it.Outcome {
-				case KindIncrease:
-					up++
-				case KindDecrease:
-					down++
-				case "crossing":
-					cross++
-				case "skipped":
-					skipped++
-				}
-			}
-			if n == 0 {
-				return errNothingClaimed
-			}
-			return tx.Audit(ctx, store.Entry{Action: auditStandardApply, Object: standardObj(c.ID),
-				Detail: fmt.Sprintf("%s；本批处理%d户：增加%d户，减少%d户，不再符合条件%d户（待复核），已变动跳过%d户",
-					why, n, up, down, cross, skipped)})
+			return tx.Audit(ctx, store.Entry{Action: auditStandardDone, Object: standardObj(c.ID),
+				Detail: fmt.Sprintf("%s；标准调整执行完毕，共%d户", why, c.Recipients)})
 		})
 		if err != nil && !errors.Is(err, errNothingClaimed) {
 			return c, err
 		}
-		if cur, err := s.DB.StandardChange(ctx, scope, c.ID); err == nil {
+		if err == nil && claimed > 0 {
+			// Counted here rather than re-read: counting the applied items
+			// after every chunk grows with the job.
+			c.Applied = min(c.Applied+claimed, c.Recipients)
+		} else if cur, err := s.DB.StandardChange(ctx, scope, c.ID); err == nil {
 			c = cur
 		}
 		if progress != nil {
@@ -537,6 +548,82 @@ func (s *Service) RunStandardChange(ctx context.Context, p authz.Principal, id i
 			return c, nil
 		}
 	}
+}
+
+// applyChunk applies a chunk of claimed items (by household id): one read
+// of their recipients, then the new amounts, history entries and outcomes
+// with multi-row statements. A recipient changed since the preview goes
+// through applyItem (recomputed from its current data, or skipped); a
+// household no longer eligible gets its review task. It returns how many
+// items went up, down, crossed the threshold or were skipped.
+func (s *Service) applyChunk(ctx context.Context, tx *store.Tx, scope region.Scope, c store.StandardChange,
+	items []store.StandardItem, params benefit.Params, why string) (up, down, cross, skipped int, err error) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.HouseholdID
+	}
+	recs, err := tx.RecipientsForUpdate(ctx, scope, ids)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	var updates []store.AmountUpdate
+	var hist []store.HistoryEntry
+	outcomes := map[string][]int64{}
+	for i := range items {
+		it := &items[i]
+		e := recs[it.HouseholdID]
+		switch {
+		case e.Version != it.Version:
+			if err := s.applyItem(ctx, tx, scope, c, it, params, why); err != nil {
+				return 0, 0, 0, 0, err
+			}
+			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)
+		case !it.Paying:
+			it.Outcome = "crossing"
+			if _, err := tx.CreateReviewTask(ctx, &store.ReviewTask{HouseholdID: e.HouseholdID, Region: e.Region, Kind: TaskPeriodic,
+				Due: s.today().Format("2006-01-02"), Reason: why + "：按新标准可能不再符合条件，请复核"}); err != nil {
+				return 0, 0, 0, 0, err
+			}
+			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)
+		case it.NewAmount == e.Amount:
+			it.Outcome = "unchanged"
+			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)
+		default:
+			kind := KindIncrease
+			if it.NewAmount < e.Amount {
+				kind = KindDecrease
+			}
+			it.Outcome = kind
+			updates = append(updates, store.AmountUpdate{HouseholdID: e.HouseholdID, Version: e.Version, Amount: it.NewAmount,
+				Members: it.Members})
+			hist = append(hist, store.HistoryEntry{HouseholdID: e.HouseholdID, Kind: kind, OldAmount: e.Amount,
+				NewAmount: it.NewAmount, EffectiveMonth: c.EffectiveMonth, Reason: why})
+			outcomes[it.Outcome] = append(outcomes[it.Outcome], it.HouseholdID)
+		}
+		switch it.Outcome {
+		case KindIncrease:
+			up++
+		case KindDecrease:
+			down++
+		case "crossing":
+			cross++
+		case "skipped":
+			skipped++
+		}
+	}
+	if err := tx.UpdateRecipientAmounts(ctx, c.ID, updates); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	if err := tx.AppendChangeHistories(ctx, hist, c.ID); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	// The claim: applied 0 → 1 with the outcome, every item checked.
+	for _, o := range []string{KindIncrease, KindDecrease, "unchanged", "crossing", "skipped"} {
+		if err := tx.ClaimStandardItems(ctx, c.ID, o, outcomes[o]); err != nil {
+			return 0, 0, 0, 0, err
+		}
+	}
+	return up, down, cross, skipped, nil
 }
 
 // applyItem applies one claimed item: sets the new amount with an increase
@@ -621,6 +708,11 @@ func (s *Service) StandardChange(ctx context.Context, p authz.Principal, id int6
 	if err != nil {
 		return StandardSummary{}, err
 	}
+	return summarize(c, items, names), nil
+}
+
+// summarize groups a job's items for display.
+func summarize(c store.StandardChange, items []store.StandardItem, names map[region.Code]string) StandardSummary {
 	sum := StandardSummary{StandardChange: c}
 	towns := map[region.Code]*TownshipDelta{}
 	for _, it := range items {
@@ -654,7 +746,7 @@ func (s *Service) StandardChange(ctx context.Context, p authz.Principal, id int6
 		sum.Townships = append(sum.Townships, *td)
 	}
 	sort.Slice(sum.Townships, func(i, j int) bool { return sum.Townships[i].Code < sum.Townships[j].Code })
-	return sum, nil
+	return sum
 }
 
 // StandardChanges lists the jobs of a county within the principal's

@@ -77,117 +77,185 @@ func checkCell(s string) string {
 // twice for a month. All problems are reported at once as an errs.List
 // naming the household ids (and the head's name where the name is at fault).
 func WriteBankCSV(w io.Writer, rows []Row, accounts map[int64]BankAccount, f BankFormat) error {
+	bw, err := NewBankWriter(f)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		a, ok := accounts[r.HouseholdID]
+		bw.Add(r, a, ok)
+	}
+	return bw.Finish(w)
+}
+
+// BankWriter builds a bank payment file row by row, exactly as
+// WriteBankCSV does from a slice (which it serves), so that an export can
+// stream the roster from the database once instead of holding it: Add
+// checks and formats each row, Finish writes the file — or nothing, with
+// every problem listed, if any row was not payable.
+type BankWriter struct {
+	f     BankFormat
+	l     errs.List
+	seen  map[bankKey]bool
+	paid  map[[2]string]int // account, month → first line
+	total money.Fen
+	n     int
+	buf   bytes.Buffer
+	cw    *csv.Writer
+	rec   []string
+	gbk   map[rune]bool // characters already checked against GBK
+}
+
+// gbkOK is gbkOK remembering the characters it has checked: a county's
+// names share most of theirs.
+func (b *BankWriter) gbkOK(s string) (bad string, ok bool) {
+	for _, r := range s {
+		if r < 0x80 {
+			continue
+		}
+		good, seen := b.gbk[r]
+		if !seen {
+			_, good = gbkOK(string(r))
+			b.gbk[r] = good
+		}
+		if !good {
+			return string(r), false
+		}
+	}
+	return "", true
+}
+
+type bankKey struct {
+	id    int64
+	month string
+}
+
+// NewBankWriter starts a file in format f (nil columns = DefaultBankFormat).
+func NewBankWriter(f BankFormat) (*BankWriter, error) {
 	if f.Columns == nil && f.Encoding == "" {
 		f = DefaultBankFormat()
 	}
 	if err := f.Check(); err != nil {
-		return err
+		return nil, err
 	}
-	var l errs.List
-	type key struct {
-		id    int64
-		month string
-	}
-	seen := make(map[key]bool, len(rows))
-	paid := make(map[[2]string]int, len(rows)) // account, month → first line
-	var total money.Fen
-	for i, r := range rows {
-		where := fmt.Sprintf("第%d行（户 %d）", i+1, r.HouseholdID)
-		a, ok := accounts[r.HouseholdID]
-		switch {
-		case !ok:
-			l.Add("account", "%s：没有银行账户信息，不能生成代发文件", where)
-		case strings.TrimSpace(a.Name) == "" || strings.TrimSpace(a.Bank) == "" || strings.TrimSpace(a.Account) == "":
-			l.Add("account", "%s：银行账户信息不完整（户名、开户银行、账号均须填写）", where)
-		}
-		for _, c := range [...]struct{ col, label, v string }{{ColName, "户名", a.Name}, {ColBank, "开户银行", a.Bank},
-			{ColAccount, "银行账号", a.Account}, {ColNote, "备注", r.Note}, {ColRegion, "村（社区）", a.Region},
-			{ColIDMasked, "身份证号", a.IDMasked}} {
-			if f.index(c.col) < 0 && c.col != ColName && c.col != ColBank && c.col != ColAccount {
-				continue
-			}
-			if msg := checkCell(c.v); msg != "" {
-				l.Add("account", "%s：%s%s", where, c.label, msg)
-				continue
-			}
-			if f.Encoding == GBK && f.index(c.col) >= 0 {
-				if bad, ok := gbkOK(c.v); !ok {
-					who := where
-					if c.col == ColName {
-						who = fmt.Sprintf("第%d行（户 %d，户主 %s）", i+1, r.HouseholdID, a.Name)
-					}
-					l.Add("encoding", "%s：%s中的“%s”无法用GBK编码，请改用UTF-8编码导出或在家庭档案中更正后重新生成", who, c.label, bad)
-				}
-			}
-		}
-		switch {
-		case r.Amount <= 0 || r.Amount > money.MaxAbs:
-			l.Add("amount", "%s：金额必须大于零", where)
-		case total > money.MaxAbs-r.Amount:
-			l.Add("amount", "%s：合计金额过大", where)
-		default:
-			total += r.Amount
-		}
-		if _, err := ParseMonth(r.Month); err != nil {
-			l.Add("month", "%s：%s", where, MsgMonth)
-		}
-		k := key{r.HouseholdID, r.Month}
-		if seen[k] {
-			l.Add("household_id", "%s：同一户同一月份重复出现，不能重复发放", where)
-		} else if a.Account != "" {
-			pk := [2]string{a.Account, r.Month}
-			if first, dup := paid[pk]; dup {
-				l.Add("account", "%s：银行账号与第%d行相同，同一账号同一月份不能发放两次", where, first)
-			} else {
-				paid[pk] = i + 1
-			}
-		}
-		seen[k] = true
-	}
-	if err := l.Err(); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
+	b := &BankWriter{f: f, seen: map[bankKey]bool{}, paid: map[[2]string]int{}, rec: make([]string, len(f.Columns)),
+		gbk: map[rune]bool{}}
 	if f.Encoding == UTF8 {
-		buf.WriteString(bom)
+		b.buf.WriteString(bom)
 	}
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	_ = cw.Write(f.Header())
-	for i, r := range rows {
-		a := accounts[r.HouseholdID]
-		rec := make([]string, len(f.Columns))
-		for j, c := range f.Columns {
-			switch c {
-			case ColSeq:
-				rec[j] = strconv.Itoa(seqOf(i, r))
-			case ColName:
-				rec[j] = a.Name
-			case ColBank:
-				rec[j] = a.Bank
-			case ColAccount:
-				rec[j] = a.Account
-			case ColAmount:
-				rec[j] = r.Amount.String()
-			case ColMonth:
-				rec[j] = r.Month
-			case ColNote:
-				rec[j] = r.Note
-			case ColRegion:
-				rec[j] = a.Region
-			case ColIDMasked:
-				rec[j] = a.IDMasked
+	b.cw = csv.NewWriter(&b.buf)
+	b.cw.UseCRLF = true
+	_ = b.cw.Write(f.Header())
+	return b, nil
+}
+
+// Has reports whether the file has column key (e.g. ColIDMasked), so
+// that a caller reads only what the format shows.
+func (b *BankWriter) Has(key string) bool { return b.f.index(key) >= 0 }
+
+// Add checks and appends one row paid to account a (ok false: the
+// household has no account).
+func (b *BankWriter) Add(r Row, a BankAccount, ok bool) {
+	i, f, l := b.n, b.f, &b.l
+	b.n++
+	where := func() string { return fmt.Sprintf("第%d行（户 %d）", i+1, r.HouseholdID) }
+	switch {
+	case !ok:
+		l.Add("account", "%s：没有银行账户信息，不能生成代发文件", where())
+	case strings.TrimSpace(a.Name) == "" || strings.TrimSpace(a.Bank) == "" || strings.TrimSpace(a.Account) == "":
+		l.Add("account", "%s：银行账户信息不完整（户名、开户银行、账号均须填写）", where())
+	}
+	for _, c := range [...]struct{ col, label, v string }{{ColName, "户名", a.Name}, {ColBank, "开户银行", a.Bank},
+		{ColAccount, "银行账号", a.Account}, {ColNote, "备注", r.Note}, {ColRegion, "村（社区）", a.Region},
+		{ColIDMasked, "身份证号", a.IDMasked}} {
+		if f.index(c.col) < 0 && c.col != ColName && c.col != ColBank && c.col != ColAccount {
+			continue
+		}
+		if msg := checkCell(c.v); msg != "" {
+			l.Add("account", "%s：%s%s", where(), c.label, msg)
+			continue
+		}
+		if f.Encoding == GBK && f.index(c.col) >= 0 {
+			if bad, ok := b.gbkOK(c.v); !ok {
+				who := where()
+				if c.col == ColName {
+					who = fmt.Sprintf("第%d行（户 %d，户主 %s）", i+1, r.HouseholdID, a.Name)
+				}
+				l.Add("encoding", "%s：%s中的“%s”无法用GBK编码，请改用UTF-8编码导出或在家庭档案中更正后重新生成", who, c.label, bad)
 			}
 		}
-		_ = cw.Write(rec)
 	}
-	_ = cw.Write(f.totalsRow(total, len(rows)))
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	switch {
+	case r.Amount <= 0 || r.Amount > money.MaxAbs:
+		l.Add("amount", "%s：金额必须大于零", where())
+	case b.total > money.MaxAbs-r.Amount:
+		l.Add("amount", "%s：合计金额过大", where())
+	default:
+		b.total += r.Amount
+	}
+	if _, err := ParseMonth(r.Month); err != nil {
+		l.Add("month", "%s：%s", where(), MsgMonth)
+	}
+	k := bankKey{r.HouseholdID, r.Month}
+	if b.seen[k] {
+		l.Add("household_id", "%s：同一户同一月份重复出现，不能重复发放", where())
+	} else if a.Account != "" {
+		pk := [2]string{a.Account, r.Month}
+		if first, dup := b.paid[pk]; dup {
+			l.Add("account", "%s：银行账号与第%d行相同，同一账号同一月份不能发放两次", where(), first)
+		} else {
+			b.paid[pk] = i + 1
+		}
+	}
+	b.seen[k] = true
+	if len(*l) > 0 {
+		return // nothing will be written: no need to format
+	}
+	rec := b.rec
+	for j, c := range f.Columns {
+		switch c {
+		case ColSeq:
+			rec[j] = strconv.Itoa(seqOf(i, r))
+		case ColName:
+			rec[j] = a.Name
+		case ColBank:
+			rec[j] = a.Bank
+		case ColAccount:
+			rec[j] = a.Account
+		case ColAmount:
+			rec[j] = r.Amount.String()
+		case ColMonth:
+			rec[j] = r.Month
+		case ColNote:
+			rec[j] = r.Note
+		case ColRegion:
+			rec[j] = a.Region
+		case ColIDMasked:
+			rec[j] = a.IDMasked
+		}
+	}
+	_ = b.cw.Write(rec)
+}
+
+// Rows is the number of rows added.
+func (b *BankWriter) Rows() int { return b.n }
+
+// Total is the sum of the payable amounts added.
+func (b *BankWriter) Total() money.Fen { return b.total }
+
+// Finish writes the file to w with its totals row (GBK-encoded if the
+// format says so), or returns every problem found and writes nothing.
+func (b *BankWriter) Finish(w io.Writer) error {
+	if err := b.l.Err(); err != nil {
+		return err
+	}
+	_ = b.cw.Write(b.f.totalsRow(b.total, b.n))
+	b.cw.Flush()
+	if err := b.cw.Error(); err != nil {
 		return errs.Wrap(err, "写入代发文件失败")
 	}
-	out := buf.Bytes()
-	if f.Encoding == GBK {
+	out := b.buf.Bytes()
+	if b.f.Encoding == GBK {
 		var err error
 		if out, err = encodeGBK(out); err != nil {
 			return err

@@ -23,7 +23,7 @@ type Sheet struct {
 // with its 填写说明 sheet), each like Write's: a bold frozen header row and
 // streamed rows. The first sheet is the active one.
 func WriteBook(w io.Writer, sheets []Sheet) error {
-	f := excelize.NewFile()
+	f := newFile()
 	defer f.Close()
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {

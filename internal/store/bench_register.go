@@ -162,3 +162,24 @@ func (db *DB) RawRegisterPage(ctx context.Context, lo, hi, category string, limi
 	}
 	return rows, total, rs.Err()
 }
+
+// RawStandardBenefits reads the recomputed benefit JSON of each item of a
+// standard change, so that the raw baseline writes the same recipient
+// columns as the service.
+func (db *DB) RawStandardBenefits(ctx context.Context, changeID int64) (map[int64]string, error) {
+	rows, err := db.r.QueryContext(ctx, db.rebind(`SELECT household_id, benefit FROM standard_change_items WHERE change_id = ?`), changeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var b string
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, err
+		}
+		out[id] = b
+	}
+	return out, rows.Err()
+}

@@ -19,16 +19,28 @@ const householdBatch = 500
 // a standard change over tens of thousands of recipients). Households not
 // found or out of scope are absent from the map.
 func (db *DB) HouseholdsByID(ctx context.Context, scope region.Scope, ids []int64) (map[int64]household.Household, error) {
+	return db.householdsByID(ctx, scope, ids, true)
+}
+
+// HouseholdsForBenefit is HouseholdsByID for recomputing benefits: the
+// phone number and bank account, which the benefit engine never reads,
+// stay empty instead of being decrypted (issue 8: two decryptions per
+// household of a county-wide standard change).
+func (db *DB) HouseholdsForBenefit(ctx context.Context, scope region.Scope, ids []int64) (map[int64]household.Household, error) {
+	return db.householdsByID(ctx, scope, ids, false)
+}
+
+func (db *DB) householdsByID(ctx context.Context, scope region.Scope, ids []int64, contact bool) (map[int64]household.Household, error) {
 	out := make(map[int64]household.Household, len(ids))
 	for lo := 0; lo < len(ids); lo += householdBatch {
-		if err := db.householdChunk(ctx, scope, ids[lo:min(lo+householdBatch, len(ids))], out); err != nil {
+		if err := db.householdChunk(ctx, scope, ids[lo:min(lo+householdBatch, len(ids))], out, contact); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (db *DB) householdChunk(ctx context.Context, scope region.Scope, ids []int64, out map[int64]household.Household) error {
+func (db *DB) householdChunk(ctx context.Context, scope region.Scope, ids []int64, out map[int64]household.Household, contact bool) error {
 	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 	args := make([]any, 0, len(ids)+2)
 	for _, id := range ids {
@@ -51,10 +63,11 @@ func (db *DB) householdChunk(ctx context.Context, scope region.Scope, ids []int6
 	got := make(map[int64]*household.Household, len(hs))
 	for i := range hs {
 		h := &hs[i]
-		if h.Phone, err = db.open(KindPhone, h.Phone); err != nil {
+		if !contact {
+			h.Phone, h.BankAccount = "", ""
+		} else if h.Phone, err = db.open(KindPhone, h.Phone); err != nil {
 			return err
-		}
-		if h.BankAccount, err = db.open(KindBank, h.BankAccount); err != nil {
+		} else if h.BankAccount, err = db.open(KindBank, h.BankAccount); err != nil {
 			return err
 		}
 		got[h.ID] = h

@@ -90,37 +90,54 @@ type RosterRowDetail struct {
 // the head's name, masked ID number, the members covered and the payment
 // status.
 func (tx *Tx) RosterDetails(ctx context.Context, rosterID int64) ([]RosterRowDetail, error) {
-	type raw struct {
-		RosterRowDetail
-		idEnc string
-	}
-	rs, err := collect(ctx, tx.db, tx.tx, "读取发放名册失败", `SELECT x.household_id, x.region_code, x.amount_fen, x.note,
-		h.head_name, h.urban, COALESCE(r.members, 0), x.pay_status, x.pay_note, x.paid_at,
-		COALESCE((SELECT m.id_enc FROM members m WHERE m.household_id = h.id AND m.relation = 'head' ORDER BY m.position LIMIT 1), '')
-		FROM roster_rows x JOIN households h ON h.id = x.household_id LEFT JOIN recipients r ON r.household_id = x.household_id
-		WHERE x.roster_id = ? ORDER BY x.region_code, x.household_id`, []any{rosterID}, func(s scanner) (raw, error) {
-		var d raw
-		var rc string
-		var amt, urban, paid int64
-		err := s.Scan(&d.HouseholdID, &rc, &amt, &d.Note, &d.HeadName, &urban, &d.Members, &d.PayStatus, &d.PayNote, &paid, &d.idEnc)
-		d.Region, d.Amount, d.Urban, d.PaidAt = region.Code(rc), money.Fen(amt), urban == 1, fromMS(paid)
-		return d, err
+	var out []RosterRowDetail
+	err := tx.EachRosterDetail(ctx, rosterID, true, func(d RosterRowDetail) error {
+		out = append(out, d)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RosterRowDetail, len(rs))
-	for i, r := range rs {
-		if r.idEnc != "" {
-			id, err := tx.db.open(KindIDCard, r.idEnc)
-			if err != nil {
-				return nil, err
-			}
-			r.HeadIDMasked = idcard.Mask(id)
-		}
-		out[i] = r.RosterRowDetail
-	}
 	return out, nil
+}
+
+// EachRosterDetail calls fn for every row of a roster as RosterDetails
+// returns them, streaming (an export reads the roster once without holding
+// it); the head's masked ID number is read and decrypted only if withID.
+func (tx *Tx) EachRosterDetail(ctx context.Context, rosterID int64, withID bool, fn func(RosterRowDetail) error) error {
+	idCol := "''"
+	if withID {
+		idCol = `COALESCE((SELECT m.id_enc FROM members m WHERE m.household_id = h.id AND m.relation = 'head' ORDER BY m.position LIMIT 1), '')`
+	}
+	rows, err := tx.query(ctx, `SELECT x.household_id, x.region_code, x.amount_fen, x.note,
+		h.head_name, h.urban, COALESCE(r.members, 0), x.pay_status, x.pay_note, x.paid_at, `+idCol+`
+		FROM roster_rows x JOIN households h ON h.id = x.household_id LEFT JOIN recipients r ON r.household_id = x.household_id
+		WHERE x.roster_id = ? ORDER BY x.region_code, x.household_id`, rosterID)
+	if err != nil {
+		return mapErr(err, "读取发放名册失败")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d RosterRowDetail
+		var rc, idEnc string
+		var amt, urban, paid int64
+		if err := rows.Scan(&d.HouseholdID, &rc, &amt, &d.Note, &d.HeadName, &urban, &d.Members, &d.PayStatus, &d.PayNote, &paid,
+			&idEnc); err != nil {
+			return mapErr(err, "读取发放名册失败")
+		}
+		d.Region, d.Amount, d.Urban, d.PaidAt = region.Code(rc), money.Fen(amt), urban == 1, fromMS(paid)
+		if idEnc != "" {
+			id, err := tx.db.open(KindIDCard, idEnc)
+			if err != nil {
+				return err
+			}
+			d.HeadIDMasked = idcard.Mask(id)
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err(), "读取发放名册失败")
 }
 
 // PayMark is the bank's result for one household of a roster.
