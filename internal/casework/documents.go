@@ -31,6 +31,9 @@ func (s *Service) regionNames(ctx context.Context, c region.Code) names {
 // kind and year, with a JSON snapshot of exactly what was issued.
 func (s *Service) issue(ctx context.Context, tx *store.Tx, L *loaded, t workflow.Transition, rec map[string]any,
 	in workflow.Input) ([]store.Document, error) {
+	if len(t.Documents) == 0 {
+		return nil, nil
+	}
 	var out []store.Document
 	n := s.regionNames(ctx, L.c.Region)
 	now := s.Now()

@@ -56,11 +56,26 @@ func Resolve(ctx context.Context, db *store.DB, r region.Code, on time.Time) (Se
 	if err := checkRegion(r); err != nil {
 		return Set{}, err
 	}
+	// The resolved set is remembered per region and day while no version
+	// has been added since (store.DB.Memo): transitions resolve it twice
+	// each, and re-reading and re-parsing every version was a fifth of one.
+	gen, err := db.PolicyGeneration(ctx)
+	if err != nil {
+		return Set{}, err
+	}
+	key := "policy.set:" + string(r) + ":" + DateOf(on)
+	if v, ok := db.Memo(key, gen); ok {
+		return v.(Set), nil
+	}
 	rows, err := db.PolicyValues(ctx, chain(r))
 	if err != nil {
 		return Set{}, err
 	}
-	return ResolveRows(r, on, toRows(rows))
+	s, err := ResolveRows(r, on, toRows(rows))
+	if err == nil {
+		db.SetMemo(key, gen, s)
+	}
+	return s, err
 }
 
 // Table holds every version of one county, so batch work (a roster, a

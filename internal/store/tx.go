@@ -17,7 +17,7 @@ import (
 // without an audit trail is refused, so no service can forget it.
 type Tx struct {
 	db      *DB
-	tx      *sql.Tx
+	tx      *cachedTx
 	p       authz.Principal
 	audited int
 }
@@ -29,7 +29,7 @@ var ErrUnaudited = errors.New("store: transaction wrote no audit record")
 // InTx runs fn in one write transaction. fn's error rolls back everything,
 // audit records included; a failed audit write fails the whole change.
 func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error) error {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
+	sqlTx, err := db.w.begin(ctx, nil)
 	if err != nil {
 		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 	}
@@ -167,7 +167,7 @@ func (db *DB) ReadTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) err
 	if db.dialect == Postgres {
 		opts = &sql.TxOptions{ReadOnly: true}
 	}
-	sqlTx, err := db.r.BeginTx(ctx, opts)
+	sqlTx, err := db.r.begin(ctx, opts)
 	if err != nil {
 		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 	}
