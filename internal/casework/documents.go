@@ -35,7 +35,11 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, L *loaded, t workflow
 		return nil, nil
 	}
 	var out []store.Document
-	n := s.regionNames(ctx, L.c.Region)
+	if L.names == nil {
+		n := s.regionNames(ctx, L.c.Region)
+		L.names = &n
+	}
+	n := *L.names
 	now := s.Now()
 	today := s.today()
 	for _, kind := range t.Documents {
