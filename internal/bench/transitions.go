@@ -126,7 +126,7 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 	note := func(err error) {
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
-	appLat, appErrs, appDur := parallel(workers, n, func(i int, lat []time.Duration) ([]time.Duration, int) {
+	appStep := func(i int, lat []time.Duration) ([]time.Duration, int) {
 		c := app[i].c
 		for _, s := range transitionSteps {
 			var in workflow.Input
@@ -143,8 +143,8 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 			c = out.Case
 		}
 		return lat, 0
-	})
-	rawLat, rawErrs, rawDur := parallel(workers, n, func(i int, lat []time.Duration) ([]time.Duration, int) {
+	}
+	rawStep := func(i int, lat []time.Duration) ([]time.Duration, int) {
 		c := raw[i].c
 		for k, s := range transitionSteps {
 			start := time.Now()
@@ -156,8 +156,20 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 			}
 		}
 		return lat, 0
-	})
-	res.App, res.Raw = appDur, rawDur
+	}
+	// The two sides take turns in rounds, so both meet the same load on a
+	// shared machine (a load that comes and goes would otherwise land on
+	// one side only and move the ratio).
+	var appLat, rawLat []time.Duration
+	var appErrs, rawErrs int
+	round := max(n/10, 4*workers)
+	for lo := 0; lo < n; lo += round {
+		hi := min(lo+round, n)
+		lat, e, d := parallel(workers, lo, hi, appStep)
+		appLat, appErrs, res.App = append(appLat, lat...), appErrs+e, res.App+d
+		lat, e, d = parallel(workers, lo, hi, rawStep)
+		rawLat, rawErrs, res.Raw = append(rawLat, lat...), rawErrs+e, res.Raw+d
+	}
 	res.Errors = appErrs + rawErrs
 	res.AppP50, res.AppP95, res.AppP99 = percentile(appLat, 50), percentile(appLat, 95), percentile(appLat, 99)
 	res.RawP50, res.RawP95, res.RawP99 = percentile(rawLat, 50), percentile(rawLat, 95), percentile(rawLat, 99)
@@ -209,10 +221,11 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 	return res, nil
 }
 
-// parallel runs do(i) for i in [0, n) on workers goroutines and returns
+// parallel runs do(i) for i in [lo, hi) on workers goroutines and returns
 // every latency do recorded, the errors it counted and the wall time.
-func parallel(workers, n int, do func(i int, lat []time.Duration) ([]time.Duration, int)) ([]time.Duration, int, time.Duration) {
+func parallel(workers, lo, hi int, do func(i int, lat []time.Duration) ([]time.Duration, int)) ([]time.Duration, int, time.Duration) {
 	var next atomic.Int64
+	next.Store(int64(lo))
 	var mu sync.Mutex
 	var all []time.Duration
 	failed := 0
@@ -226,7 +239,7 @@ func parallel(workers, n int, do func(i int, lat []time.Duration) ([]time.Durati
 			bad := 0
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= n {
+				if i >= hi {
 					break
 				}
 				var e int

@@ -53,12 +53,17 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
-	// Everything the decision reads is loaded first on a read snapshot,
-	// outside the write transaction (which on SQLite excludes every other
-	// writer, and on PostgreSQL holds the case's lock): inside it one read
-	// checks that the case and its household are still at the versions
-	// read, and only a change since makes it load them again there.
-	pre := s.preload(ctx, p, a)
+	// On SQLite, whose write transaction excludes every other writer,
+	// everything the decision reads is loaded first on a read snapshot
+	// outside it: inside, one read checks that the case and its household
+	// are still at the versions read, and only a change since makes it
+	// load them again there. PostgreSQL writers run side by side (the case
+	// row is locked, not the store), and there the extra round trips of a
+	// separate read cost more than they save.
+	var pre *loaded
+	if s.DB.Dialect() == store.SQLite {
+		pre = s.preload(ctx, p, a)
+	}
 	var out Outcome
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		L, err := s.hold(ctx, tx, a.CaseID, pre)
@@ -137,14 +142,14 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 		if warning != "" {
 			detail += " warning=" + warning
 		}
-		if err := tx.Audit(ctx, store.Entry{Action: "case." + t.ID, Object: caseObj(L.c.ID), Detail: detail}); err != nil {
-			return err
-		}
 		out = Outcome{Case: L.c, Event: ev, Documents: docs, Warning: warning}
 		if a.IdempotencyKey != "" {
-			return tx.Remember(ctx, a.IdempotencyKey, path, out)
+			if err := tx.Remember(ctx, a.IdempotencyKey, path, out); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The audit record last: its head row is held until commit.
+		return tx.Audit(ctx, store.Entry{Action: "case." + t.ID, Object: caseObj(L.c.ID), Detail: detail})
 	})
 	return out, err
 }
