@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -45,6 +46,8 @@ type DB struct {
 	now     func() time.Time
 	sealer  Sealer
 	memo    memo // derived values under a token (memo.go)
+	headMu  sync.Mutex
+	head    auditHead // the audit head the last commit of this process left (a guess, see Tx.Audit)
 }
 
 // Open connects to dsn: a postgres:// URL, or a SQLite file path
