@@ -329,17 +329,15 @@ func (s *Service) rulesOf(ctx context.Context, c store.Case) (*loaded, error) {
 		return nil, errs.Wrap(fmt.Errorf("unknown profile %q", c.Profile), "办理流程配置错误")
 	}
 	var err error
-	if L.set, err = s.policyAt(ctx, c.Region, c.CreatedAt); err != nil {
-		return nil, err
-	}
-	L.params = wfParams(L.set, L.def)
-	// The certification gate is about who acts now, not the rules the case
-	// started under: it takes the county's value in force today.
-	cur, err := s.policyAt(ctx, c.Region, L.day)
+	// The rules the case was opened under; and the certification gate,
+	// which is about who acts now: the county's value in force today.
+	sets, err := policy.ResolveOn(ctx, s.DB, c.Region.County(), c.CreatedAt, L.day)
 	if err != nil {
 		return nil, err
 	}
-	L.params.CertificationGate = wfParams(cur, L.def).CertificationGate
+	L.set = sets[0]
+	L.params = wfParams(L.set, L.def)
+	L.params.CertificationGate = wfParams(sets[1], L.def).CertificationGate
 	if L.cal, err = holidays.Calendar(ctx, s.DB); err != nil {
 		return nil, err
 	}
