@@ -53,9 +53,20 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
+	// On SQLite, whose write transaction excludes every other writer,
+	// everything the decision reads is loaded first on a read snapshot
+	// outside it: inside, one read checks that the case and its household
+	// are still at the versions read, and only a change since makes it
+	// load them again there. PostgreSQL writers run side by side (the case
+	// row is locked, not the store), and there the extra round trips of a
+	// separate read cost more than they save.
+	var pre *loaded
+	if s.DB.Dialect() == store.SQLite {
+		pre = s.preload(ctx, p, a)
+	}
 	var out Outcome
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.load(ctx, tx, a.CaseID)
+		L, err := s.hold(ctx, tx, a.CaseID, pre)
 		if err != nil {
 			return err
 		}
@@ -131,16 +142,70 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 		if warning != "" {
 			detail += " warning=" + warning
 		}
-		if err := tx.Audit(ctx, store.Entry{Action: "case." + t.ID, Object: caseObj(L.c.ID), Detail: detail}); err != nil {
-			return err
-		}
 		out = Outcome{Case: L.c, Event: ev, Documents: docs, Warning: warning}
 		if a.IdempotencyKey != "" {
-			return tx.Remember(ctx, a.IdempotencyKey, path, out)
+			if err := tx.Remember(ctx, a.IdempotencyKey, path, out); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The audit record last: its head row is held until commit.
+		return tx.Audit(ctx, store.Entry{Action: "case." + t.ID, Object: caseObj(L.c.ID), Detail: detail})
 	})
 	return out, err
+}
+
+// preload reads the case and everything its guards need on a read-only
+// snapshot. It returns nil when that fails or the case is no longer at the
+// version the actor saw: the write transaction then loads the case itself
+// and refuses with the right reason.
+func (s *Service) preload(ctx context.Context, p authz.Principal, a Action) *loaded {
+	c0, err := s.DB.Case(ctx, p.Scope(), a.CaseID)
+	if err != nil {
+		return nil
+	}
+	L, err := s.rulesOf(ctx, c0)
+	if err != nil {
+		return nil
+	}
+	if t, ok := L.def.Transition(a.Transition); ok && len(t.Documents) > 0 {
+		n := s.regionNames(ctx, c0.Region)
+		L.names = &n
+	}
+	err = s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+		c, err := tx.CaseRead(ctx, a.CaseID)
+		if err != nil {
+			return err
+		}
+		if c.Version != a.Version || c.Region != c0.Region || c.Profile != c0.Profile || !c.CreatedAt.Equal(c0.CreatedAt) {
+			return staleCase()
+		}
+		L.c = c
+		L, err = s.loadRows(ctx, tx, L)
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	return L
+}
+
+// hold returns pre inside the write transaction if the case (locked on
+// PostgreSQL) and its household are still at the versions pre read, on
+// the same day: every change to a case's history, materials, visits,
+// objections or relatives bumps the case's version, every change to the
+// household its version. Otherwise it loads the case inside tx.
+func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID int64, pre *loaded) (*loaded, error) {
+	if pre == nil {
+		return s.load(ctx, tx, caseID)
+	}
+	cv, hv, err := tx.CaseVersions(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if cv == pre.c.Version && hv == pre.h.Version && s.today().Equal(pre.day) {
+		return pre, nil
+	}
+	return s.load(ctx, tx, caseID)
 }
 
 // effects applies what a transition does beyond changing state.

@@ -284,6 +284,8 @@ type loaded struct {
 	benefit benefit.Result
 	sched   workflow.Schedule
 	cal     *calendar.Calendar
+	day     time.Time // the day it was loaded (benefit and deadlines are as of then)
+	names   *names    // the region names documents print; nil until needed
 	// certified: the actor's post certifications valid today (SPEC §3.5),
 	// for the certification_gate.
 	certified []string
@@ -307,23 +309,46 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded
 }
 
 func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*loaded, error) {
-	L := &loaded{c: c}
+	L, err := s.rulesOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadRows(ctx, tx, L)
+}
+
+// rulesOf starts the load of a case with what it is decided under: its
+// profile, the policy in force when it was opened and today's
+// certification gate, and the calendar. These are read on the reader pool
+// outside any transaction, so callers holding a read-only transaction's
+// connection must call it before they begin it (the pool is small, and
+// every holder waiting for a second connection would wait forever).
+func (s *Service) rulesOf(ctx context.Context, c store.Case) (*loaded, error) {
+	L := &loaded{c: c, day: s.today()}
 	var ok bool
 	if L.def, ok = workflow.Profile(c.Profile); !ok {
 		return nil, errs.Wrap(fmt.Errorf("unknown profile %q", c.Profile), "办理流程配置错误")
 	}
 	var err error
-	if L.set, err = s.policyAt(ctx, c.Region, c.CreatedAt); err != nil {
-		return nil, err
-	}
-	L.params = wfParams(L.set, L.def)
-	// The certification gate is about who acts now, not the rules the case
-	// started under: it takes the county's value in force today.
-	cur, err := s.policyAt(ctx, c.Region, s.today())
+	// The rules the case was opened under; and the certification gate,
+	// which is about who acts now: the county's value in force today.
+	sets, err := policy.ResolveOn(ctx, s.DB, c.Region.County(), c.CreatedAt, L.day)
 	if err != nil {
 		return nil, err
 	}
-	L.params.CertificationGate = wfParams(cur, L.def).CertificationGate
+	L.set = sets[0]
+	L.params = wfParams(L.set, L.def)
+	L.params.CertificationGate = wfParams(sets[1], L.def).CertificationGate
+	if L.cal, err = holidays.Calendar(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	return L, nil
+}
+
+// loadRows completes L with the case's own rows, read inside tx, and what
+// follows from them.
+func (s *Service) loadRows(ctx context.Context, tx *store.Tx, L *loaded) (*loaded, error) {
+	c := L.c
+	var err error
 	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
 		return nil, err
 	}
@@ -342,11 +367,8 @@ func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*lo
 	if L.rels, err = tx.Relatives(ctx, c.ID); err != nil {
 		return nil, err
 	}
-	if L.cal, err = holidays.Calendar(ctx, s.DB); err != nil {
-		return nil, err
-	}
-	L.benefit = benefit.Compute(L.h, L.set.BenefitParams(), s.today())
-	L.sched = workflow.Deadlines(L.def, c.State, history(L.events), s.today(), L.cal, L.params)
+	L.benefit = benefit.Compute(L.h, L.set.BenefitParams(), L.day)
+	L.sched = workflow.Deadlines(L.def, c.State, history(L.events), L.day, L.cal, L.params)
 	return L, nil
 }
 
@@ -441,8 +463,12 @@ func (s *Service) read(ctx context.Context, p authz.Principal, caseID int64, fn 
 	if err != nil {
 		return err
 	}
+	L, err := s.rulesOf(ctx, c)
+	if err != nil {
+		return err
+	}
 	return s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.loadCase(ctx, tx, c)
+		L, err := s.loadRows(ctx, tx, L)
 		if err != nil {
 			return err
 		}

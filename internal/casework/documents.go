@@ -31,8 +31,15 @@ func (s *Service) regionNames(ctx context.Context, c region.Code) names {
 // kind and year, with a JSON snapshot of exactly what was issued.
 func (s *Service) issue(ctx context.Context, tx *store.Tx, L *loaded, t workflow.Transition, rec map[string]any,
 	in workflow.Input) ([]store.Document, error) {
+	if len(t.Documents) == 0 {
+		return nil, nil
+	}
 	var out []store.Document
-	n := s.regionNames(ctx, L.c.Region)
+	if L.names == nil {
+		n := s.regionNames(ctx, L.c.Region)
+		L.names = &n
+	}
+	n := *L.names
 	now := s.Now()
 	today := s.today()
 	for _, kind := range t.Documents {

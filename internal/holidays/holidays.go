@@ -6,6 +6,7 @@ package holidays
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"dibao/internal/authz"
@@ -20,6 +21,21 @@ func Calendar(ctx context.Context, db *store.DB) (*calendar.Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The calendar built from the same overrides is reused (store.DB.Memo,
+	// the overrides themselves are the token): building it is most of the
+	// cost, reading a few dozen rows is not.
+	var token strings.Builder
+	for _, r := range rows {
+		token.WriteString(r.Day)
+		if r.Working {
+			token.WriteString("+")
+		}
+		token.WriteString(r.Name)
+		token.WriteString("\n")
+	}
+	if c, ok := db.Memo("holidays.calendar", token.String()); ok {
+		return c.(*calendar.Calendar), nil
+	}
 	ovs := make([]calendar.Override, 0, len(rows))
 	for _, r := range rows {
 		d, err := time.ParseInLocation(time.DateOnly, r.Day, calendar.Location())
@@ -28,7 +44,9 @@ func Calendar(ctx context.Context, db *store.DB) (*calendar.Calendar, error) {
 		}
 		ovs = append(ovs, calendar.Override{Date: d, Working: r.Working, Name: r.Name})
 	}
-	return calendar.New(ovs), nil
+	c := calendar.New(ovs)
+	db.SetMemo("holidays.calendar", token.String(), c)
+	return c, nil
 }
 
 // Overrides returns the stored schedule in the paste format.

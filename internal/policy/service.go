@@ -53,14 +53,47 @@ func checkRegion(r region.Code) error {
 // Resolve returns the parameters in force for region r (a county, township
 // or village) on the civil date of on in Asia/Shanghai.
 func Resolve(ctx context.Context, db *store.DB, r region.Code, on time.Time) (Set, error) {
-	if err := checkRegion(r); err != nil {
-		return Set{}, err
-	}
-	rows, err := db.PolicyValues(ctx, chain(r))
+	sets, err := ResolveOn(ctx, db, r, on)
 	if err != nil {
 		return Set{}, err
 	}
-	return ResolveRows(r, on, toRows(rows))
+	return sets[0], nil
+}
+
+// ResolveOn is Resolve for several days at once (one check of the memo's
+// token for all of them).
+func ResolveOn(ctx context.Context, db *store.DB, r region.Code, days ...time.Time) ([]Set, error) {
+	if err := checkRegion(r); err != nil {
+		return nil, err
+	}
+	// The resolved set is remembered per region and day while no version
+	// has been added since (store.DB.Memo): transitions resolve two each,
+	// and re-reading and re-parsing every version was a fifth of one.
+	gen, err := db.PolicyGeneration(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Set, len(days))
+	var rows []Row
+	for i, on := range days {
+		key := "policy.set:" + string(r) + ":" + DateOf(on)
+		if v, ok := db.Memo(key, gen); ok {
+			out[i] = v.(Set)
+			continue
+		}
+		if rows == nil {
+			stored, err := db.PolicyValues(ctx, chain(r))
+			if err != nil {
+				return nil, err
+			}
+			rows = toRows(stored)
+		}
+		if out[i], err = ResolveRows(r, on, rows); err != nil {
+			return nil, err
+		}
+		db.SetMemo(key, gen, out[i])
+	}
+	return out, nil
 }
 
 // Table holds every version of one county, so batch work (a roster, a

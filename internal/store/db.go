@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -40,10 +41,13 @@ var migrations embed.FS
 // and a read-only pool; PostgreSQL uses one pool for both.
 type DB struct {
 	dialect Dialect
-	w       *sql.DB
-	r       *sql.DB
+	w       *pool // statements prepared once per pool on SQLite (stmtcache.go)
+	r       *pool
 	now     func() time.Time
 	sealer  Sealer
+	memo    memo // derived values under a token (memo.go)
+	headMu  sync.Mutex
+	head    auditHead // the audit head the last commit of this process left (a guess, see Tx.Audit)
 }
 
 // Open connects to dsn: a postgres:// URL, or a SQLite file path
@@ -68,7 +72,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	return &DB{dialect: Postgres, w: db, r: db, now: time.Now}, nil
+	p := newPool(db, false) // pgx prepares and caches statements per connection itself
+	return &DB{dialect: Postgres, w: p, r: p, now: time.Now}, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -106,11 +111,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{dialect: SQLite, w: w, r: r, now: time.Now}, nil
+	return &DB{dialect: SQLite, w: newPool(w, true), r: newPool(r, true), now: time.Now}, nil
 }
 
 // Close closes every pool.
 func (db *DB) Close() error {
+	db.w.cache.close()
+	db.r.cache.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		if e := db.r.Close(); err == nil {
@@ -145,7 +152,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if db.dialect == Postgres {
 		gd = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(gd, db.w, sub)
+	p, err := goose.NewProvider(gd, db.w.DB, sub)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -163,13 +170,27 @@ func rebind(d Dialect, q string) string {
 	if d != Postgres || !strings.Contains(q, "?") {
 		return q
 	}
+	if r, ok := rebound.Load(q); ok {
+		return r.(string)
+	}
+	r := rebindNew(q)
+	if reboundN.Load() < maxCachedStmts {
+		if _, loaded := rebound.LoadOrStore(q, r); !loaded {
+			reboundN.Add(1)
+		}
+	}
+	return r
+}
+
+func rebindNew(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 8)
 	n := 0
 	for i := 0; i < len(q); i++ {
 		if q[i] == '?' {
 			n++
-			fmt.Fprintf(&b, "$%d", n)
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
 			continue
 		}
 		b.WriteByte(q[i])

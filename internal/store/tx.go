@@ -17,9 +17,10 @@ import (
 // without an audit trail is refused, so no service can forget it.
 type Tx struct {
 	db      *DB
-	tx      *sql.Tx
+	tx      *cachedTx
 	p       authz.Principal
 	audited int
+	head    auditHead // the last audit record this transaction wrote
 }
 
 // ErrUnaudited is returned when a transaction tries to commit without an
@@ -29,7 +30,7 @@ var ErrUnaudited = errors.New("store: transaction wrote no audit record")
 // InTx runs fn in one write transaction. fn's error rolls back everything,
 // audit records included; a failed audit write fails the whole change.
 func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error) error {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
+	sqlTx, err := db.w.begin(ctx, nil)
 	if err != nil {
 		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 	}
@@ -45,6 +46,7 @@ func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(err, "保存失败，请重试")
 	}
+	db.committed(tx.head)
 	return nil
 }
 
@@ -84,19 +86,51 @@ func (tx *Tx) Audit(ctx context.Context, e Entry) error {
 	if e.Result == "" {
 		e.Result = "ok"
 	}
+	// On SQLite, whose write transactions run one at a time, the head is
+	// usually the one this transaction or the last commit of this process
+	// left: the record is sealed on that guess, and the head row moves only
+	// if it still holds exactly that seq and hash. A wrong guess (another
+	// process wrote, a transaction rolled back) moves nothing and falls
+	// back to reading the head, so the chain is always built on the real
+	// one. PostgreSQL sessions overlap, so there it reads the head first.
+	if tx.db.dialect == SQLite {
+		guess, ok := tx.head, tx.head.seq > 0
+		if !ok {
+			guess, ok = tx.db.lastHead()
+		}
+		if ok {
+			done, err := tx.appendAudit(ctx, e, guess, true)
+			if err != nil || done {
+				return err
+			}
+		}
+	}
 	// Lock the head row first: on PostgreSQL FOR UPDATE serialises concurrent
 	// appenders; SQLite transactions are already exclusive (_txlock=immediate).
 	q := "SELECT seq, hash FROM audit_head WHERE id = 1"
 	if tx.db.dialect == Postgres {
 		q += " FOR UPDATE"
 	}
-	var prevSeq int64
-	var prevHash string
-	if err := tx.queryRow(ctx, q).Scan(&prevSeq, &prevHash); err != nil {
+	var head auditHead
+	if err := tx.queryRow(ctx, q).Scan(&head.seq, &head.hash); err != nil {
 		return errs.Wrap(err, "审计日志写入失败，操作已取消")
 	}
+	_, err := tx.appendAudit(ctx, e, head, false)
+	return err
+}
+
+// auditHead is the last record of the chain.
+type auditHead struct {
+	seq  int64
+	hash string
+}
+
+// appendAudit seals the record after prev and writes it and the new head;
+// if onlyIf, nothing is written (and false returned) unless the head row
+// still holds prev.
+func (tx *Tx) appendAudit(ctx context.Context, e Entry, prev auditHead, onlyIf bool) (bool, error) {
 	rec := audit.Record{
-		Seq:       prevSeq + 1,
+		Seq:       prev.seq + 1,
 		At:        tx.db.now(),
 		Actor:     tx.p.Username,
 		Role:      tx.p.RoleString(),
@@ -107,18 +141,59 @@ func (tx *Tx) Audit(ctx context.Context, e Entry) error {
 		RequestID: tx.p.RequestID,
 		Detail:    e.Detail,
 	}
-	rec = audit.Seal(prevHash, rec)
-	if _, err := tx.exec(ctx, `INSERT INTO audit_log (seq, at, actor, role, region, action, object, result, request_id, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rec.Seq, ms(rec.At), rec.Actor, rec.Role, rec.Region, rec.Action, rec.Object, rec.Result,
-		rec.RequestID, rec.Detail, rec.PrevHash, rec.Hash); err != nil {
-		return errs.Wrap(err, "审计日志写入失败，操作已取消")
+	rec = audit.Seal(prev.hash, rec)
+	args := []any{rec.Seq, ms(rec.At), rec.Actor, rec.Role, rec.Region, rec.Action, rec.Object, rec.Result,
+		rec.RequestID, rec.Detail, rec.PrevHash, rec.Hash}
+	switch {
+	case onlyIf:
+		res, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?",
+			rec.Seq, rec.Hash, prev.seq, prev.hash)
+		if err != nil {
+			return false, errs.Wrap(err, "审计日志写入失败，操作已取消")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, nil
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			args...); err != nil {
+			return false, errs.Wrap(err, "审计日志写入失败，操作已取消")
+		}
+	case tx.db.dialect == Postgres:
+		// One round trip instead of two while this transaction holds the
+		// head row, which every audited write of every session waits for.
+		if _, err := tx.exec(ctx, `WITH rec AS (INSERT INTO audit_log (`+auditCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
+			append(args, rec.Seq, rec.Hash)...); err != nil {
+			return false, errs.Wrap(err, "审计日志写入失败，操作已取消")
+		}
+	default:
+		if _, err := tx.exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			args...); err != nil {
+			return false, errs.Wrap(err, "审计日志写入失败，操作已取消")
+		}
+		if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", rec.Seq, rec.Hash); err != nil {
+			return false, errs.Wrap(err, "审计日志写入失败，操作已取消")
+		}
 	}
-	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", rec.Seq, rec.Hash); err != nil {
-		return errs.Wrap(err, "审计日志写入失败，操作已取消")
-	}
+	tx.head = auditHead{seq: rec.Seq, hash: rec.Hash}
 	tx.audited++
-	return nil
+	return true, nil
+}
+
+// lastHead is the head the last audited commit of this process left.
+func (db *DB) lastHead() (auditHead, bool) {
+	db.headMu.Lock()
+	defer db.headMu.Unlock()
+	return db.head, db.head.seq > 0
+}
+
+// committed remembers the head a committed transaction left.
+func (db *DB) committed(h auditHead) {
+	db.headMu.Lock()
+	if h.seq > db.head.seq {
+		db.head = h
+	}
+	db.headMu.Unlock()
 }
 
 // mapErr turns driver constraint errors into domain errors.
@@ -167,7 +242,7 @@ func (db *DB) ReadTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) err
 	if db.dialect == Postgres {
 		opts = &sql.TxOptions{ReadOnly: true}
 	}
-	sqlTx, err := db.r.BeginTx(ctx, opts)
+	sqlTx, err := db.r.begin(ctx, opts)
 	if err != nil {
 		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 	}

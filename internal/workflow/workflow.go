@@ -20,6 +20,7 @@ package workflow
 
 import (
 	"slices"
+	"sync"
 
 	"dibao/internal/authz"
 	"dibao/internal/region"
@@ -207,9 +208,14 @@ func Next(t Transition, state string) string {
 // not corrupt each other's copy.
 func Profiles() []Definition { return []Definition{Seed(), National2021()} }
 
+// builtIn is Profiles built once: a case loads its profile on every
+// transition, and building both took a tenth of one. Callers treat a
+// Definition as read-only.
+var builtIn = sync.OnceValue(Profiles)
+
 // Profile returns the built-in profile with the given name.
 func Profile(name string) (Definition, bool) {
-	for _, d := range Profiles() {
+	for _, d := range builtIn() {
 		if d.Name == name {
 			return d, true
 		}
