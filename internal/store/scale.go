@@ -222,7 +222,7 @@ func (db *DB) WriteScale(ctx context.Context, p authz.Principal, b *ScaleBatch, 
 	if err != nil {
 		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 	}
-	tx := &Tx{db: db, tx: sqlTx, p: p}
+	tx := &Tx{db: db, tx: &cachedTx{Tx: sqlTx}, p: p} // no statement cache: a dedicated connection
 	if err := tx.writeScale(ctx, conn, b); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -240,6 +240,7 @@ func (db *DB) WriteScale(ctx context.Context, p authz.Principal, b *ScaleBatch, 
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(err, "保存失败，请重试")
 	}
+	db.committed(tx.head)
 	return nil
 }
 
