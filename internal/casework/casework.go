@@ -303,10 +303,23 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded
 	if err != nil {
 		return nil, err
 	}
-	return s.loadCase(ctx, tx, c)
+	L, err := s.caseRules(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadCase(ctx, tx, L); err != nil {
+		return nil, err
+	}
+	return L, nil
 }
 
-func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*loaded, error) {
+// caseRules starts loading case c with what it reads from the pool, not
+// from a transaction: its profile, policy and parameters, and the
+// calendar. A reader calls it before opening its read transaction, so a
+// request never holds one pooled connection while it waits for another
+// (with as many such requests as the pool has connections, none would
+// ever get one).
+func (s *Service) caseRules(ctx context.Context, c store.Case) (*loaded, error) {
 	L := &loaded{c: c}
 	var ok bool
 	if L.def, ok = workflow.Profile(c.Profile); !ok {
@@ -324,30 +337,38 @@ func (s *Service) loadCase(ctx context.Context, tx *store.Tx, c store.Case) (*lo
 		return nil, err
 	}
 	L.params.CertificationGate = wfParams(cur, L.def).CertificationGate
-	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
-		return nil, err
-	}
-	if L.events, err = tx.Events(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	if L.visits, err = tx.Visits(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	if L.objs, err = tx.Objections(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	if L.mats, err = tx.Materials(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	if L.rels, err = tx.Relatives(ctx, c.ID); err != nil {
-		return nil, err
-	}
 	if L.cal, err = holidays.Calendar(ctx, s.DB); err != nil {
 		return nil, err
 	}
+	return L, nil
+}
+
+// loadCase reads the rest of L's case inside tx and computes its benefit
+// and schedule.
+func (s *Service) loadCase(ctx context.Context, tx *store.Tx, L *loaded) error {
+	c := L.c
+	var err error
+	if L.h, err = tx.Household(ctx, c.HouseholdID); err != nil {
+		return err
+	}
+	if L.events, err = tx.Events(ctx, c.ID); err != nil {
+		return err
+	}
+	if L.visits, err = tx.Visits(ctx, c.ID); err != nil {
+		return err
+	}
+	if L.objs, err = tx.Objections(ctx, c.ID); err != nil {
+		return err
+	}
+	if L.mats, err = tx.Materials(ctx, c.ID); err != nil {
+		return err
+	}
+	if L.rels, err = tx.Relatives(ctx, c.ID); err != nil {
+		return err
+	}
 	L.benefit = benefit.Compute(L.h, L.set.BenefitParams(), s.today())
 	L.sched = workflow.Deadlines(L.def, c.State, history(L.events), s.today(), L.cal, L.params)
-	return L, nil
+	return nil
 }
 
 func history(evs []store.Event) []workflow.Event {
@@ -441,12 +462,15 @@ func (s *Service) read(ctx context.Context, p authz.Principal, caseID int64, fn 
 	if err != nil {
 		return err
 	}
+	L, err := s.caseRules(ctx, c)
+	if err != nil {
+		return err
+	}
+	L.certified = certs
 	return s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.loadCase(ctx, tx, c)
-		if err != nil {
+		if err := s.loadCase(ctx, tx, L); err != nil {
 			return err
 		}
-		L.certified = certs
 		return fn(L)
 	})
 }
