@@ -53,9 +53,13 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
+	// The case's rules (policy, calendar) are read from the pool before the
+	// write transaction opens: inside it they would hold the one SQLite
+	// writer while waiting behind every queued reader.
+	pre := s.rulesOf(ctx, a.CaseID)
 	var out Outcome
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.load(ctx, tx, a.CaseID)
+		L, err := s.load(ctx, tx, a.CaseID, pre)
 		if err != nil {
 			return err
 		}

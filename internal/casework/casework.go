@@ -298,19 +298,39 @@ func (s *Service) certified(ctx context.Context, p authz.Principal) ([]string, e
 	return s.DB.CertifiedNames(ctx, p.UserID, s.today().Format(time.DateOnly))
 }
 
-func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded, error) {
+// load reads a case for a change inside tx. pre, if not nil, holds the
+// case's rules read before the transaction (rulesOf); they are used if the
+// case still has the profile, region and creation time they were read for.
+func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64, pre *loaded) (*loaded, error) {
 	c, err := tx.CaseForUpdate(ctx, caseID)
 	if err != nil {
 		return nil, err
 	}
-	L, err := s.caseRules(ctx, c)
-	if err != nil {
-		return nil, err
+	L := pre
+	if L == nil || L.c.ID != c.ID || L.c.Profile != c.Profile || L.c.Region != c.Region || !L.c.CreatedAt.Equal(c.CreatedAt) {
+		if L, err = s.caseRules(ctx, c); err != nil {
+			return nil, err
+		}
 	}
+	L.c = c
 	if err := s.loadCase(ctx, tx, L); err != nil {
 		return nil, err
 	}
 	return L, nil
+}
+
+// rulesOf reads case id's rules from the pool (caseRules), or returns nil
+// if it cannot; the scope is checked later, by the caller's transaction.
+func (s *Service) rulesOf(ctx context.Context, id int64) *loaded {
+	c, err := s.DB.Case(ctx, region.All(), id)
+	if err != nil {
+		return nil
+	}
+	L, err := s.caseRules(ctx, c)
+	if err != nil {
+		return nil
+	}
+	return L
 }
 
 // caseRules starts loading case c with what it reads from the pool, not
