@@ -314,7 +314,9 @@ func API(ctx context.Context, env Env) ([]Result, error) {
 	return out, nil
 }
 
-func apiMS(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+func apiMS(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
 
 // apiRun is the outcome of one run of the mix.
 type apiRun struct {
