@@ -20,6 +20,7 @@ package workflow
 
 import (
 	"slices"
+	"sync"
 
 	"dibao/internal/authz"
 	"dibao/internal/region"
@@ -207,9 +208,15 @@ func Next(t Transition, state string) string {
 // not corrupt each other's copy.
 func Profiles() []Definition { return []Definition{Seed(), National2021()} }
 
+// builtin are the built-in profiles, built once: a work queue looks up
+// the profile of every case it lists (issue 8: rebuilding the definitions
+// for each was half the CPU of the API mix). Callers must not modify the
+// slices of a Definition Profile returns.
+var builtin = sync.OnceValue(Profiles)
+
 // Profile returns the built-in profile with the given name.
 func Profile(name string) (Definition, bool) {
-	for _, d := range Profiles() {
+	for _, d := range builtin() {
 		if d.Name == name {
 			return d, true
 		}
