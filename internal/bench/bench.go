@@ -76,6 +76,8 @@ func (r Result) String() string {
 	switch r.Unit {
 	case "":
 		s = fmt.Sprintf("%-22s %6d ops   app %10s/op   raw %10s/op   ratio %s", r.Name, r.Ops, per(r.App), per(r.Raw), ratio)
+	case "MB": // a measured size (the api scenario's serve RSS)
+		s = fmt.Sprintf("%-22s %6d MB", r.Name, r.Ops)
 	case "pages", "requests":
 		ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 		s = fmt.Sprintf("%-22s %6d %-10s app p50 %8s p95 %8s p99 %8s   raw p50 %8s p95 %8s p99 %8s   ratio %s", r.Name, r.Ops, r.Unit,

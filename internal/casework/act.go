@@ -60,13 +60,20 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	// load them again there. PostgreSQL writers run side by side (the case
 	// row is locked, not the store), and there the extra round trips of a
 	// separate read cost more than they save.
-	var pre *loaded
+	// On both, the case's rules (policy, calendar) are read from the pool
+	// before the write transaction opens: inside it, a writer holding its
+	// connection would wait for a second one, and with as many writers as
+	// the pool has connections none would ever get it.
+	var pre, rules *loaded
 	if s.DB.Dialect() == store.SQLite {
 		pre = s.preload(ctx, p, a)
+		rules = pre
+	} else {
+		rules = s.preRules(ctx, p, a)
 	}
 	var out Outcome
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.hold(ctx, tx, a.CaseID, pre)
+		L, err := s.hold(ctx, tx, a.CaseID, pre, rules)
 		if err != nil {
 			return err
 		}
@@ -194,9 +201,9 @@ func (s *Service) preload(ctx context.Context, p authz.Principal, a Action) *loa
 // the same day: every change to a case's history, materials, visits,
 // objections or relatives bumps the case's version, every change to the
 // household its version. Otherwise it loads the case inside tx.
-func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID int64, pre *loaded) (*loaded, error) {
+func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID int64, pre, rules *loaded) (*loaded, error) {
 	if pre == nil {
-		return s.load(ctx, tx, caseID)
+		return s.load(ctx, tx, caseID, rules)
 	}
 	cv, hv, err := tx.CaseVersions(ctx, caseID)
 	if err != nil {
@@ -205,7 +212,25 @@ func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID int64, pre *loa
 	if cv == pre.c.Version && hv == pre.h.Version && s.today().Equal(pre.day) {
 		return pre, nil
 	}
-	return s.load(ctx, tx, caseID)
+	return s.load(ctx, tx, caseID, rules)
+}
+
+// preRules reads the rules of case id from the pool (rulesOf), or returns
+// nil if it cannot; the caller's transaction checks scope and state.
+func (s *Service) preRules(ctx context.Context, p authz.Principal, a Action) *loaded {
+	c, err := s.DB.Case(ctx, p.Scope(), a.CaseID)
+	if err != nil {
+		return nil
+	}
+	L, err := s.rulesOf(ctx, c)
+	if err != nil {
+		return nil
+	}
+	if t, ok := L.def.Transition(a.Transition); ok && len(t.Documents) > 0 {
+		n := s.regionNames(ctx, c.Region)
+		L.names = &n
+	}
+	return L
 }
 
 // effects applies what a transition does beyond changing state.

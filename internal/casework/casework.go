@@ -300,10 +300,19 @@ func (s *Service) certified(ctx context.Context, p authz.Principal) ([]string, e
 	return s.DB.CertifiedNames(ctx, p.UserID, s.today().Format(time.DateOnly))
 }
 
-func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64) (*loaded, error) {
+// load reads case caseID for update inside tx. rules, if not nil, are its
+// rules read before the transaction (rulesOf); they are used if they are
+// still the case's (same case, profile, region and opening, same day),
+// otherwise the rules are read again.
+func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64, rules *loaded) (*loaded, error) {
 	c, err := tx.CaseForUpdate(ctx, caseID)
 	if err != nil {
 		return nil, err
+	}
+	if r := rules; r != nil && r.c.ID == c.ID && r.c.Profile == c.Profile && r.c.Region == c.Region &&
+		r.c.CreatedAt.Equal(c.CreatedAt) && r.day.Equal(s.today()) {
+		L := &loaded{c: c, day: r.day, def: r.def, set: r.set, params: r.params, cal: r.cal, names: r.names}
+		return s.loadRows(ctx, tx, L)
 	}
 	return s.loadCase(ctx, tx, c)
 }

@@ -11,6 +11,7 @@ import (
 
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
+	"dibao/internal/errs"
 	"dibao/internal/household"
 	"dibao/internal/policy"
 	"dibao/internal/region"
@@ -91,37 +92,83 @@ func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today 
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.DB.Register(ctx, scope, store.RegisterFilter{})
+	// A household with an undecided periodic task gets no second one (the
+	// store's unique index refuses it too, should one appear meanwhile).
+	var open map[int64]time.Time
+	err = s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+		open, err = tx.OpenReviewTasks(ctx, scope, TaskPeriodic)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	// The register is streamed and its households read reviewBatch at a
+	// time (issue 8: serve runs this at start-up over a province; holding
+	// every recipient and household at once took gigabytes).
 	rules := map[region.Code]review.Rule{}
-	byCounty := map[region.Code][]review.Recipient{}
+	byCounty := map[region.Code][]review.Task{}
 	var counties []region.Code
-	for _, e := range regs {
-		c := e.Region.County()
-		if _, ok := rules[c]; !ok {
-			set, err := policy.Resolve(ctx, s.DB, c, today)
-			if err != nil {
-				return nil, err
-			}
-			rules[c] = reviewRule(set)
-			counties = append(counties, c)
+	batch := make([]store.RegisterEntry, 0, reviewBatch)
+	flush := func() error {
+		ids := make([]int64, len(batch))
+		for i, e := range batch {
+			ids[i] = e.HouseholdID
 		}
-		h, err := s.DB.Household(ctx, scope, e.HouseholdID)
-		if err != nil {
-			return nil, err
-		}
-		byCounty[c] = append(byCounty[c], toReview(e, h, today))
-	}
-	var created []store.ReviewTask
-	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		open, err := tx.OpenReviewTasks(ctx, scope, TaskPeriodic)
+		hs, err := s.DB.HouseholdsByID(ctx, scope, ids)
 		if err != nil {
 			return err
 		}
-		for _, c := range counties {
-			for _, t := range review.Generate(rules[c], byCounty[c], open, today, 0) {
+		for _, e := range batch {
+			c := e.Region.County()
+			if _, ok := rules[c]; !ok {
+				set, err := policy.Resolve(ctx, s.DB, c, today)
+				if err != nil {
+					return err
+				}
+				rules[c] = reviewRule(set)
+				counties = append(counties, c)
+			}
+			h, ok := hs[e.HouseholdID]
+			if !ok {
+				return errs.New(errs.NotFound, "", "家庭不存在："+strconv.FormatInt(e.HouseholdID, 10))
+			}
+			byCounty[c] = append(byCounty[c], review.Generate(rules[c], []review.Recipient{toReview(e, h, today)}, open, today, 0)...)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = s.DB.RegisterEach(ctx, scope, store.RegisterFilter{}, func(e store.RegisterEntry) error {
+		if batch = append(batch, e); len(batch) == reviewBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var due []review.Task
+	for _, c := range counties {
+		ts := byCounty[c]
+		slices.SortFunc(ts, func(a, b review.Task) int { // review.Generate's order within a county
+			if c := a.DueDate.Compare(b.DueDate); c != 0 {
+				return c
+			}
+			return int(a.HouseholdID - b.HouseholdID)
+		})
+		due = append(due, ts...)
+	}
+	// Written reviewBatch tasks a transaction, each audited (at least one
+	// transaction, so every run is audited).
+	var created []store.ReviewTask
+	for lo := 0; lo == 0 || lo < len(due); lo += reviewBatch {
+		chunk := due[lo:min(lo+reviewBatch, len(due))]
+		n := 0
+		err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+			n = 0
+			for _, t := range chunk {
 				rt := store.ReviewTask{HouseholdID: t.HouseholdID, Region: t.Region, Kind: TaskPeriodic,
 					Due: t.DueDate.Format(time.DateOnly), Reason: t.Reason}
 				ok, err := tx.CreateReviewTask(ctx, &rt)
@@ -130,17 +177,22 @@ func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today 
 				}
 				if ok {
 					created = append(created, rt)
+					n++
 				}
 			}
+			return tx.Audit(ctx, store.Entry{Action: "review.generate", Object: "review_tasks",
+				Detail: fmt.Sprintf("生成定期复核任务%d件（截至%s）", n, today.Format(time.DateOnly))})
+		})
+		if err != nil {
+			return nil, err
 		}
-		return tx.Audit(ctx, store.Entry{Action: "review.generate", Object: "review_tasks",
-			Detail: fmt.Sprintf("生成定期复核任务%d件（截至%s）", len(created), today.Format(time.DateOnly))})
-	})
-	if err != nil {
-		return nil, err
 	}
 	return created, nil
 }
+
+// reviewBatch is how many recipients GenerateReviews reads, and how many
+// tasks it writes, at a time.
+const reviewBatch = 1000
 
 // SpotCheckResult is a recorded county spot-check draw.
 type SpotCheckResult struct {

@@ -139,7 +139,7 @@ func (db *DB) RawApplyAmounts(ctx context.Context, adj []RawAdjustment, month, r
 // then household order) for a scope and category without the review-due
 // subquery or any scope logic, and returns the rows read and the count.
 func (db *DB) RawRegisterPage(ctx context.Context, lo, hi, category string, limit, offset int) (rows, total int, err error) {
-	if err := db.r.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM recipients r JOIN households h ON h.id = r.household_id
+	if err := db.r.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM recipients r
 		WHERE r.region_code >= ? AND r.region_code < ? AND r.status = 'active' AND r.category = ?`), lo, hi, category).
 		Scan(&total); err != nil {
 		return 0, 0, err

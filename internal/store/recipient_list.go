@@ -75,9 +75,15 @@ func registerQuery(scope region.Scope, f RegisterFilter) (string, []any) {
 // and Offset are ignored).
 func (db *DB) RegisterCount(ctx context.Context, scope region.Scope, f RegisterFilter) (int, error) {
 	where, args := registerWhere(scope, f)
+	// Every recipient has its household (a foreign key): the join is only
+	// needed to filter on the household, and without it the count of a
+	// county reads one index instead of a row per recipient (issue 8).
+	from := "SELECT COUNT(*) FROM recipients r"
+	if f.Urban != "" {
+		from += " JOIN households h ON h.id = r.household_id"
+	}
 	var n int
-	err := db.r.QueryRowContext(ctx, db.rebind("SELECT COUNT(*) FROM recipients r JOIN households h ON h.id = r.household_id"+where),
-		args...).Scan(&n)
+	err := db.r.QueryRowContext(ctx, db.rebind(from+where), args...).Scan(&n)
 	return n, mapErr(err, "读取保障对象失败")
 }
 
