@@ -58,11 +58,18 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 	if workers <= 0 {
 		workers = 8
 	}
-	county := env.Counties[0]
 	svc := &casework.Service{DB: db, Now: db.Now}
-	recs, err := db.Recipients(ctx, region.ScopeOf(county))
-	if err != nil {
-		return Result{}, err
+	// Recipients of the counties in order, as many as the fixture needs.
+	var recs []store.Recipient
+	for _, c := range env.Counties {
+		rs, err := db.Recipients(ctx, region.ScopeOf(c))
+		if err != nil {
+			return Result{}, err
+		}
+		recs = append(recs, rs...)
+		if len(recs) >= 4*n {
+			break
+		}
 	}
 	clerks := map[region.Code]authz.Principal{}
 	clerk := func(v region.Code) authz.Principal {
@@ -110,8 +117,15 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 		fmt.Fprintln(env.Progress)
 	}
 	if len(raw) < n {
-		return Result{}, fmt.Errorf("bench transitions: county %s has %d recipient households without an open case, need %d",
-			county, len(app)+len(raw), 2*n)
+		// A small store: as many cases as it has households for, half each.
+		if len(app) < 2 {
+			return Result{}, fmt.Errorf("bench transitions: %d recipient households without an open case, need at least 2",
+				len(app)+len(raw))
+		}
+		n = (len(app) + len(raw)) / 2
+		raw = append(app[n:], raw...)
+		app = app[:n]
+		raw = raw[:n]
 	}
 	var head int64
 	if xs, err := db.QueryStrings(ctx, "SELECT seq FROM audit_head WHERE id = 1"); err != nil || len(xs) != 1 {
@@ -176,7 +190,7 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 	res.Ratio = ratio(res.App, res.Raw)
 
 	// Every transition done exactly once, on both sides.
-	scope := region.ScopeOf(county)
+	scope := region.All()
 	check := func(side string, fc fcase) {
 		c, err := db.Case(ctx, scope, fc.c.ID)
 		if err != nil {
