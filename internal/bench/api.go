@@ -470,8 +470,9 @@ func (fx *apiFixture) requests(db *store.DB, kinds []string, rng *rand.Rand) []a
 		switch k {
 		case kindQueue:
 			r.user, r.path = fx.officer, "/api/v1/queue"
+			states := casework.QueueStates(authz.Principal{Roles: []authz.Role{fx.officer.role}, Region: fx.officer.region})
 			r.raw = func(ctx context.Context, db *store.DB) error {
-				_, err := db.RawQueue(ctx, string(town.Lo), string(town.Hi), 500)
+				_, err := db.RawQueue(ctx, string(town.Lo), string(town.Hi), states, casework.QueueLimit)
 				return err
 			}
 		case kindRegister:

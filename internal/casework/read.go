@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,8 +77,33 @@ type QueueItem struct {
 
 // Queue is the caller's home page: open cases in scope waiting for one of
 // the caller's roles, overdue first, then by due date.
+// QueueStates are the open states of the built-in profiles in which one of
+// p's roles acts.
+func QueueStates(p authz.Principal) []string {
+	var states []string
+	for _, d := range workflow.BuiltIn() {
+		for _, st := range d.States {
+			if !st.Terminal && p.Has(st.Actor) && !slices.Contains(states, st.ID) {
+				states = append(states, st.ID)
+			}
+		}
+	}
+	return states
+}
+
+// QueueLimit is how many cases a work queue shows at most, the most
+// urgent first; the case list pages through the rest.
+const QueueLimit = 100
+
 func (s *Service) Queue(ctx context.Context, p authz.Principal) ([]QueueItem, error) {
-	cases, err := s.DB.Cases(ctx, p.Scope(), store.CaseFilter{Open: "open", Limit: 500})
+	// Only the states one of p's roles acts in are read (issue 8: at
+	// province scale a county holds thousands of open cases, most waiting
+	// for someone else), the most urgent QueueLimit of them.
+	states := QueueStates(p)
+	if len(states) == 0 {
+		return nil, nil
+	}
+	cases, err := s.DB.Cases(ctx, p.Scope(), store.CaseFilter{Open: "open", States: states, Limit: QueueLimit})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 )
 
 // The raw counterparts of the `dibao bench api` requests (issue 8): the same
@@ -35,12 +36,17 @@ func (db *DB) rawRows(ctx context.Context, q string, args ...any) (int, error) {
 	return n, rows.Err()
 }
 
-// RawQueue reads the open cases within [lo, hi) as the work queue does
-// (the case columns with the head's name, due first, at most limit).
-func (db *DB) RawQueue(ctx context.Context, lo, hi string, limit int) (int, error) {
+// RawQueue reads the open cases within [lo, hi) in one of states as the
+// work queue does (the case columns with the head's name, due first, at
+// most limit).
+func (db *DB) RawQueue(ctx context.Context, lo, hi string, states []string, limit int) (int, error) {
+	args := []any{lo, hi}
+	for _, s := range states {
+		args = append(args, s)
+	}
 	return db.rawRows(ctx, "SELECT "+caseCols+` FROM cases c JOIN households h ON h.id = c.household_id
-		WHERE c.region_code >= ? AND c.region_code < ? AND c.closed = 0
-		ORDER BY c.closed, CASE WHEN c.due_date = '' THEN '9999' ELSE c.due_date END, c.id LIMIT ?`, lo, hi, limit)
+		WHERE c.region_code >= ? AND c.region_code < ? AND c.state IN (?`+strings.Repeat(", ?", len(states)-1)+`) AND c.closed = 0
+		ORDER BY c.closed, CASE WHEN c.due_date = '' THEN '9999' ELSE c.due_date END, c.id LIMIT ?`, append(args, limit)...)
 }
 
 // RawHouseholdPage counts the households within [lo, hi) (urban: "", "urban"

@@ -213,6 +213,9 @@ func Profiles() []Definition { return []Definition{Seed(), National2021()} }
 // Definition as read-only.
 var builtIn = sync.OnceValue(Profiles)
 
+// BuiltIn is Profiles built once (read-only, like Profile's result).
+func BuiltIn() []Definition { return builtIn() }
+
 // Profile returns the built-in profile with the given name.
 func Profile(name string) (Definition, bool) {
 	for _, d := range builtIn() {
