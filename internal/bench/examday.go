@@ -106,7 +106,7 @@ func ExamDay(ctx context.Context, env Env) ([]Result, error) {
 	go exams.SweepEvery(sweepCtx, a.Exams, 5*time.Second, quiet) // as serve runs it
 	clients := min(ExamClients, k)
 	c := &examClient{base: srv.URL, c: &http.Client{
-		Transport: &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, DisableCompression: true},
+		Transport:     &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, DisableCompression: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       60 * time.Second,
 	}}
