@@ -309,18 +309,39 @@ func (tx *Tx) Attempt(ctx context.Context, id int64) (Attempt, error) {
 // inserted; either way it returns the person's open attempt, or NotFound
 // when there is none (the kind was taken and is closed).
 func (tx *Tx) InsertAttempt(ctx context.Context, a Attempt) (Attempt, bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO exam_attempts (exam_id, person_id, kind, status, seed, items, started_at,
-		deadline, pass_mark) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ExamID, a.PersonID, a.Kind, a.Seed, jsonText(a.Items), ms(a.StartedAt), ms(a.Deadline), a.PassMark)
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO exam_attempts (exam_id, person_id, kind, status, seed, items, started_at,
+		deadline, pass_mark) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		a.ExamID, a.PersonID, a.Kind, a.Seed, jsonText(a.Items), ms(a.StartedAt), ms(a.Deadline), a.PassMark).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // a unique index refused it
+		open, err := tx.OpenAttempt(ctx, a.ExamID, a.PersonID)
+		return open, false, err
+	}
 	if err != nil {
 		return a, false, mapErr(err, "开始考试失败")
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return a, false, mapErr(err, "开始考试失败")
-	}
-	open, err := tx.OpenAttempt(ctx, a.ExamID, a.PersonID)
-	return open, n == 1, err
+	// Inserted: the row is a as given (no need to read back and decode
+	// the snapshot just written), with its id and the candidate's name.
+	a.ID, a.Status = id, AttemptOpen
+	a.StartedAt, a.Deadline = fromMS(ms(a.StartedAt)), fromMS(ms(a.Deadline)) // as stored
+	err = tx.queryRow(ctx, "SELECT display_name FROM users WHERE id = ?", a.PersonID).Scan(&a.PersonName)
+	return a, true, mapErr(err, "开始考试失败")
+}
+
+// LatestAttempt reads the person's latest attempt of an exam (the
+// exam_attempts_person index); NotFound if none.
+func (db *DB) LatestAttempt(ctx context.Context, examID, personID int64) (Attempt, error) {
+	return attemptBy(db.queryRow(ctx, "SELECT "+attemptCols+attemptFrom+
+		" WHERE a.person_id = ? AND a.exam_id = ? ORDER BY a.id DESC LIMIT 1", personID, examID))
+}
+
+// InExam reports whether the person is a candidate of the exam: enrolled
+// (not dropped) in its plan.
+func (db *DB) InExam(ctx context.Context, examID, personID int64) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM exams e JOIN enrollments n ON n.plan_id = e.plan_id
+		WHERE e.id = ? AND n.person_id = ? AND n.status <> 'dropped'`, examID, personID).Scan(&n)
+	return n > 0, mapErr(err, "读取考试失败")
 }
 
 // OpenAttempt reads the person's open attempt in an exam; NotFound if none.
