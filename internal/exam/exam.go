@@ -370,7 +370,9 @@ type Slot struct {
 }
 
 // Slot is the item's slot.
-func (it Item) Slot() Slot { return Slot{N: it.N, Kind: it.Question.Kind, Options: len(it.Question.Options)} }
+func (it Item) Slot() Slot {
+	return Slot{N: it.N, Kind: it.Question.Kind, Options: len(it.Question.Options)}
+}
 
 // Canon is Canon for the item of slot s.
 func (s Slot) Canon(values []string) (string, error) {
