@@ -148,7 +148,7 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 		return authz.Principal{}, expired
 	}
 	h := tokenHash(token)
-	sess, err := s.DB.SessionByHash(ctx, h)
+	sess, u, err := s.DB.SessionUser(ctx, h)
 	if err != nil {
 		return authz.Principal{}, err
 	}
@@ -159,10 +159,6 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 	if !s.Policy.SessionAlive(sess.CreatedAt, sess.LastSeen, now) {
 		_ = s.DB.ExpireSession(ctx, h)
 		return authz.Principal{}, expired
-	}
-	u, err := s.DB.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return authz.Principal{}, err
 	}
 	if !u.Active || now.Before(u.LockedUntil) {
 		_ = s.DB.ExpireSession(ctx, h)

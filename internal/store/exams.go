@@ -417,53 +417,48 @@ const (
 	MsgAttemptLate   = "考试时间已到，答案未保存，系统已自动交卷"
 )
 
-// AppendAttempt appends one record to the answer log (kind "answer") or
-// the event log (kind "event") of an open attempt of personID, before its
-// deadline. It locks the attempt row (shared) so that a submit either
-// sees the record or the record is refused. Like the learning heartbeat
-// it writes no audit record: the append-only log is itself the record,
-// and the submit that grades it is audited.
-func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now time.Time, insert func(exec func(q string, args ...any) error) error) error {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
-	}
-	defer func() { _ = sqlTx.Rollback() }()
-	lock := ""
+// AppendAttempt appends one record to the answer log or the event log of
+// an open attempt of personID, before its deadline, in one statement:
+// into is "INSERT INTO table (attempt_id, c1, …)" and cols the select list
+// for c1… with a placeholder for each of vals (typed with CAST: PostgreSQL
+// cannot infer a select list's parameter types). The statement reads the
+// attempt row and, on PostgreSQL, locks it (shared) so that a submit
+// either sees the record or the record is refused; SQLite has one writer.
+// Like the learning heartbeat it writes no audit record: the append-only
+// log is itself the record, and the submit that grades it is audited.
+func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now time.Time, into, cols string, vals ...any) error {
+	q := into + " SELECT a.id, " + cols + ` FROM exam_attempts a
+		WHERE a.id = ? AND a.person_id = ? AND a.status = 'open' AND a.deadline > ?`
 	if db.dialect == Postgres {
-		lock = " FOR SHARE"
+		q += " FOR SHARE OF a"
 	}
+	res, err := db.w.ExecContext(ctx, db.rebind(q), append(vals, attemptID, personID, ms(now))...)
+	if err != nil {
+		return mapErr(err, "保存失败")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return mapErr(err, "保存失败")
+	}
+	// Refused: say why.
 	var person, deadline int64
 	var status string
-	err = sqlTx.QueryRowContext(ctx, db.rebind(`SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`+lock),
-		attemptID).Scan(&person, &status, &deadline)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && person != personID) {
+	err = db.queryRow(ctx, `SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`, attemptID).
+		Scan(&person, &status, &deadline)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && person != personID):
 		return notFoundAttempt()
-	}
-	if err != nil {
+	case err != nil:
 		return mapErr(err, "保存失败")
-	}
-	if status != AttemptOpen {
-		return errs.New(errs.Conflict, "", MsgAttemptClosed)
-	}
-	if ms(now) >= deadline {
+	case status == AttemptOpen && ms(now) >= deadline:
 		return errs.New(errs.Conflict, "", MsgAttemptLate)
 	}
-	if err := insert(func(q string, args ...any) error {
-		_, err := sqlTx.ExecContext(ctx, db.rebind(q), args...)
-		return err
-	}); err != nil {
-		return mapErr(err, "保存失败")
-	}
-	return mapErr(sqlTx.Commit(), "保存失败")
+	return errs.New(errs.Conflict, "", MsgAttemptClosed)
 }
 
 // SaveAnswer appends an answer of question n to an open attempt.
 func (db *DB) SaveAnswer(ctx context.Context, attemptID, personID int64, n int, answer string, now time.Time) error {
-	return db.AppendAttempt(ctx, attemptID, personID, now, func(exec func(q string, args ...any) error) error {
-		return exec(`INSERT INTO attempt_answers (attempt_id, question, answer, saved_at) VALUES (?, ?, ?, ?)`,
-			attemptID, n, answer, ms(now))
-	})
+	return db.AppendAttempt(ctx, attemptID, personID, now, `INSERT INTO attempt_answers (attempt_id, question, answer, saved_at)`,
+		`CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT)`, n, answer, ms(now))
 }
 
 // AttemptEvent is one recorded event of an attempt.
@@ -474,9 +469,8 @@ type AttemptEvent struct {
 
 // RecordAttemptEvent appends an event (e.g. "leave") to an open attempt.
 func (db *DB) RecordAttemptEvent(ctx context.Context, attemptID, personID int64, kind string, now time.Time) error {
-	return db.AppendAttempt(ctx, attemptID, personID, now, func(exec func(q string, args ...any) error) error {
-		return exec(`INSERT INTO attempt_events (attempt_id, kind, at) VALUES (?, ?, ?)`, attemptID, kind, ms(now))
-	})
+	return db.AppendAttempt(ctx, attemptID, personID, now, `INSERT INTO attempt_events (attempt_id, kind, at)`,
+		`CAST(? AS TEXT), CAST(? AS BIGINT)`, kind, ms(now))
 }
 
 // AttemptEvents lists the events of an attempt in order.
