@@ -501,11 +501,18 @@ func (s *Service) Save(ctx context.Context, p authz.Principal, attemptID int64, 
 	if sh.person != p.UserID {
 		return errs.New(errs.NotFound, "", "考试记录不存在")
 	}
+	var ans string
 	if n < 1 || n > len(sh.slots) {
-		return errs.Invalidf("question", "第%d题不存在", n)
+		err = errs.Invalidf("question", "第%d题不存在", n)
+	} else {
+		ans, err = sh.slots[n-1].Canon(values)
 	}
-	ans, err := sh.slots[n-1].Canon(values)
 	if err != nil {
+		// A submitted or late attempt says so before what is wrong
+		// with the answer.
+		if werr := s.DB.AttemptWritable(ctx, attemptID, p.UserID, s.now()); werr != nil {
+			return werr
+		}
 		return err
 	}
 	return s.DB.SaveAnswer(ctx, attemptID, p.UserID, n, ans, s.now())

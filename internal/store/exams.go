@@ -440,19 +440,31 @@ func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now 
 		return mapErr(err, "保存失败")
 	}
 	// Refused: say why.
+	if err := db.AttemptWritable(ctx, attemptID, personID, now); err != nil {
+		return err
+	}
+	return errs.New(errs.Conflict, "", MsgAttemptClosed) // closed just now
+}
+
+// AttemptWritable tells why nothing can be appended to an attempt at now:
+// NotFound if it is not personID's, Conflict if it is submitted or past its
+// deadline; nil if it is open.
+func (db *DB) AttemptWritable(ctx context.Context, attemptID, personID int64, now time.Time) error {
 	var person, deadline int64
 	var status string
-	err = db.queryRow(ctx, `SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`, attemptID).
+	err := db.queryRow(ctx, `SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`, attemptID).
 		Scan(&person, &status, &deadline)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || (err == nil && person != personID):
 		return notFoundAttempt()
 	case err != nil:
 		return mapErr(err, "保存失败")
-	case status == AttemptOpen && ms(now) >= deadline:
+	case status != AttemptOpen:
+		return errs.New(errs.Conflict, "", MsgAttemptClosed)
+	case ms(now) >= deadline:
 		return errs.New(errs.Conflict, "", MsgAttemptLate)
 	}
-	return errs.New(errs.Conflict, "", MsgAttemptClosed)
+	return nil
 }
 
 // SaveAnswer appends an answer of question n to an open attempt.
