@@ -5,12 +5,15 @@
 // automatic grading, and the sweep that submits every attempt left open
 // past its deadline. The rules themselves are in package exam.
 //
-// Exam day at scale: start reads one exam row (its paper is frozen in it),
-// one enrollment by (person, plan) and inserts one attempt whose unique
-// indexes decide concurrent starts; autosave reads nothing but the attempt
-// row by id and inserts one answer record; submit claims the attempt by id,
-// reads its own snapshot and its answers by attempt id, and grades. None of
-// them reads or locks other candidates' rows.
+// Exam day at scale (issue 8, `dibao bench exam-day`): an exam never
+// changes once created and an attempt's items are a snapshot, so both are
+// memoised (memo.go). Start reads the exam from the memo, one enrollment
+// by (person, plan) and inserts one attempt whose unique indexes decide
+// concurrent starts; autosave is one INSERT … SELECT that appends the
+// answer only while the attempt row (locked shared) is the candidate's,
+// open and before its deadline; submit claims the attempt by id, reads its
+// answers by attempt id and grades the snapshot it read. None of them
+// reads or locks other candidates' rows.
 package exams
 
 import (
