@@ -223,6 +223,16 @@ func (tx *Tx) Exam(ctx context.Context, id int64) (Exam, error) {
 	return examBy(ctx, tx.queryRow(ctx, "SELECT "+examCols+examFrom+" WHERE e.id = ?", id))
 }
 
+// ExamPlan reads the training plan of an exam (without its paper).
+func (tx *Tx) ExamPlan(ctx context.Context, id int64) (int64, error) {
+	var plan int64
+	err := tx.queryRow(ctx, "SELECT plan_id FROM exams WHERE id = ?", id).Scan(&plan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFoundExam()
+	}
+	return plan, mapErr(err, "读取考试失败")
+}
+
 func examBy(_ context.Context, row *sql.Row) (Exam, error) {
 	e, err := scanExam(row)
 	if errors.Is(err, sql.ErrNoRows) {
