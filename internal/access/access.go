@@ -98,12 +98,7 @@ func (s *Service) Login(ctx context.Context, username, password, kind, requestID
 		if err := tx.SetLoginState(ctx, u.ID, 0, time.Time{}, time.Time{}); err != nil {
 			return err
 		}
-		token, err = newToken()
-		if err != nil {
-			return errs.Wrap(err, "登录失败，请重试")
-		}
-		if err := tx.CreateSession(ctx, store.Session{TokenHash: tokenHash(token), UserID: u.ID, Kind: kind,
-			CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.Policy.AbsoluteTimeout)}); err != nil {
+		if token, err = s.OpenSession(ctx, tx, u.ID, kind, now); err != nil {
 			return err
 		}
 		user = u
@@ -116,6 +111,20 @@ func (s *Service) Login(ctx context.Context, username, password, kind, requestID
 		return "", store.User{}, outcome
 	}
 	return token, user, nil
+}
+
+// OpenSession stores a new session of kind for user userID inside tx (the
+// caller audits) and returns its token, which is stored only hashed. Login
+// calls it after the password check; `dibao bench exam-day` signs its
+// candidates in with it without hashing thousands of passwords.
+func (s *Service) OpenSession(ctx context.Context, tx *store.Tx, userID int64, kind string, now time.Time) (string, error) {
+	token, err := newToken()
+	if err != nil {
+		return "", errs.Wrap(err, "登录失败，请重试")
+	}
+	err = tx.CreateSession(ctx, store.Session{TokenHash: tokenHash(token), UserID: userID, Kind: kind,
+		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.Policy.AbsoluteTimeout)})
+	return token, err
 }
 
 func lockedErr(until time.Time) error {
@@ -139,7 +148,7 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 		return authz.Principal{}, expired
 	}
 	h := tokenHash(token)
-	sess, err := s.DB.SessionByHash(ctx, h)
+	sess, u, err := s.DB.SessionUser(ctx, h)
 	if err != nil {
 		return authz.Principal{}, err
 	}
@@ -150,10 +159,6 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 	if !s.Policy.SessionAlive(sess.CreatedAt, sess.LastSeen, now) {
 		_ = s.DB.ExpireSession(ctx, h)
 		return authz.Principal{}, expired
-	}
-	u, err := s.DB.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return authz.Principal{}, err
 	}
 	if !u.Active || now.Before(u.LockedUntil) {
 		_ = s.DB.ExpireSession(ctx, h)

@@ -84,14 +84,14 @@ func New(db *store.DB, log *slog.Logger) *App {
 		return nil
 	}
 	a.Exams.OnSubmit = func(ctx context.Context, tx *store.Tx, at store.Attempt) error {
-		e, err := tx.Exam(ctx, at.ExamID)
+		planID, err := tx.ExamPlan(ctx, at.ExamID)
 		if err != nil {
 			return err
 		}
-		if ok, err := a.Training.Assesses(ctx, tx, e.PlanID, assess.Theory); err != nil || !ok {
+		if ok, err := a.Training.Assesses(ctx, tx, planID, assess.Theory); err != nil || !ok {
 			return err
 		}
-		_, err = a.Training.RecordResultTx(ctx, tx, training.ResultInput{PersonID: at.PersonID, PlanID: e.PlanID,
+		_, err = a.Training.RecordResultTx(ctx, tx, training.ResultInput{PersonID: at.PersonID, PlanID: planID,
 			Kind: assess.Theory, Score: at.Score, PassMark: at.PassMark,
 			Source: "exam_attempt:" + strconv.FormatInt(at.ID, 10)})
 		return err

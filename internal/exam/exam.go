@@ -358,9 +358,25 @@ func Shuffle(paper []Item, seed int64) []Item {
 // choice questions send original option indices ("0", "2"), stored sorted
 // and comma-joined; true/false sends "true" or "false"; fill-in sends text.
 // An empty answer ("") means not answered.
-func Canon(it Item, values []string) (string, error) {
-	q := it.Question
-	switch q.Kind {
+func Canon(it Item, values []string) (string, error) { return it.Slot().Canon(values) }
+
+// Slot is what turning submitted values into a stored answer needs of an
+// item: its position, kind and number of options. An attempt's items are
+// a snapshot, so its slots never change and a server may keep them.
+type Slot struct {
+	N       int
+	Kind    Kind
+	Options int
+}
+
+// Slot is the item's slot.
+func (it Item) Slot() Slot {
+	return Slot{N: it.N, Kind: it.Question.Kind, Options: len(it.Question.Options)}
+}
+
+// Canon is Canon for the item of slot s.
+func (s Slot) Canon(values []string) (string, error) {
+	switch s.Kind {
 	case Single, Multiple:
 		var idx []int
 		for _, v := range values {
@@ -368,15 +384,15 @@ func Canon(it Item, values []string) (string, error) {
 				continue
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n >= len(q.Options) {
-				return "", errs.Invalidf(fmt.Sprintf("q-%d", it.N), "第%d题的选项无效", it.N)
+			if err != nil || n < 0 || n >= s.Options {
+				return "", errs.Invalidf(fmt.Sprintf("q-%d", s.N), "第%d题的选项无效", s.N)
 			}
 			idx = append(idx, n)
 		}
 		slices.Sort(idx)
 		idx = slices.Compact(idx)
-		if q.Kind == Single && len(idx) > 1 {
-			return "", errs.Invalidf(fmt.Sprintf("q-%d", it.N), "第%d题是单选题，只能选一个选项", it.N)
+		if s.Kind == Single && len(idx) > 1 {
+			return "", errs.Invalidf(fmt.Sprintf("q-%d", s.N), "第%d题是单选题，只能选一个选项", s.N)
 		}
 		parts := make([]string, len(idx))
 		for i, n := range idx {
@@ -389,7 +405,7 @@ func Canon(it Item, values []string) (string, error) {
 			v = strings.TrimSpace(values[len(values)-1])
 		}
 		if v != "" && v != "true" && v != "false" {
-			return "", errs.Invalidf(fmt.Sprintf("q-%d", it.N), "第%d题的答案应为“正确”或“错误”", it.N)
+			return "", errs.Invalidf(fmt.Sprintf("q-%d", s.N), "第%d题的答案应为“正确”或“错误”", s.N)
 		}
 		return v, nil
 	default:
@@ -398,7 +414,7 @@ func Canon(it Item, values []string) (string, error) {
 			v = strings.TrimSpace(values[len(values)-1])
 		}
 		if utf8.RuneCountInString(v) > MaxAnswer {
-			return "", errs.Invalidf(fmt.Sprintf("q-%d", it.N), "第%d题的答案不能超过%d字", it.N, MaxAnswer)
+			return "", errs.Invalidf(fmt.Sprintf("q-%d", s.N), "第%d题的答案不能超过%d字", s.N, MaxAnswer)
 		}
 		return v, nil
 	}

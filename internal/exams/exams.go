@@ -5,12 +5,15 @@
 // automatic grading, and the sweep that submits every attempt left open
 // past its deadline. The rules themselves are in package exam.
 //
-// Exam day at scale: start reads one exam row (its paper is frozen in it),
-// one enrollment by (person, plan) and inserts one attempt whose unique
-// indexes decide concurrent starts; autosave reads nothing but the attempt
-// row by id and inserts one answer record; submit claims the attempt by id,
-// reads its own snapshot and its answers by attempt id, and grades. None of
-// them reads or locks other candidates' rows.
+// Exam day at scale (issue 8, `dibao bench exam-day`): an exam never
+// changes once created and an attempt's items are a snapshot, so both are
+// memoised (memo.go). Start reads the exam from the memo, one enrollment
+// by (person, plan) and inserts one attempt whose unique indexes decide
+// concurrent starts; autosave is one INSERT … SELECT that appends the
+// answer only while the attempt row (locked shared) is the candidate's,
+// open and before its deadline; submit claims the attempt by id, reads its
+// answers by attempt id and grades the snapshot it read. None of them
+// reads or locks other candidates' rows.
 package exams
 
 import (
@@ -43,6 +46,8 @@ type Service struct {
 	// BeforeStart, when set, runs inside the start transaction before a new
 	// attempt is inserted: the make-up rule decides whether kind is allowed.
 	BeforeStart func(ctx context.Context, tx *store.Tx, e store.Exam, personID int64, kind string) error
+
+	memo memo // exams and attempt slots, which never change (memo.go)
 }
 
 func (s *Service) now() time.Time {
@@ -270,7 +275,7 @@ func (s *Service) Exam(ctx context.Context, p authz.Principal, id int64) (store.
 	if err := mustManage(p); err != nil {
 		return store.Exam{}, err
 	}
-	return s.DB.Exam(ctx, id)
+	return s.exam(ctx, id)
 }
 
 // ExamEvents lists the leave-page events of an exam's attempts.
@@ -349,16 +354,16 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, examID int64, ki
 		return a, errs.Invalidf("kind", "考试类型应为首次考试或补考")
 	}
 	now := s.now()
+	e, err := s.exam(ctx, examID) // an exam never changes: read before the transaction
+	if err != nil {
+		return a, err
+	}
 	errExisting := errors.New("existing")
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		if open, err := tx.OpenAttempt(ctx, examID, p.UserID); err == nil {
 			a = open
 			return errExisting
 		} else if errs.CodeOf(err) != errs.NotFound {
-			return err
-		}
-		e, err := tx.Exam(ctx, examID)
-		if err != nil {
 			return err
 		}
 		en, err := tx.EnrollmentFor(ctx, p.UserID, e.PlanID)
@@ -399,6 +404,9 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, examID int64, ki
 	if errors.Is(err, errExisting) {
 		err = nil
 	}
+	if err == nil {
+		s.memo.putSheet(a) // the autosaves to come need its slots
+	}
 	return a, err
 }
 
@@ -415,34 +423,59 @@ type View struct {
 // past its deadline is submitted first (the sweep would do it within
 // seconds; the candidate's page should not wait for it).
 func (s *Service) Attempt(ctx context.Context, p authz.Principal, id int64) (View, error) {
-	var v View
 	if err := signedIn(p); err != nil {
-		return v, err
+		return View{}, err
 	}
 	a, err := s.DB.Attempt(ctx, id)
 	if err != nil {
-		return v, err
+		return View{}, err
 	}
+	return s.view(ctx, p, a)
+}
+
+// MyView is p's latest attempt of an exam as Attempt reads it (ok false if
+// p has none).
+func (s *Service) MyView(ctx context.Context, p authz.Principal, examID int64) (View, bool, error) {
+	if err := signedIn(p); err != nil {
+		return View{}, false, err
+	}
+	a, err := s.DB.LatestAttempt(ctx, examID, p.UserID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return View{}, false, nil
+	}
+	if err != nil {
+		return View{}, false, err
+	}
+	v, err := s.view(ctx, p, a)
+	return v, err == nil, err
+}
+
+func (s *Service) view(ctx context.Context, p authz.Principal, a store.Attempt) (View, error) {
+	var v View
 	if a.PersonID != p.UserID && !CanManage(p) {
 		return v, errs.New(errs.NotFound, "", "考试记录不存在")
 	}
+	var err error
 	if a.Status == store.AttemptOpen && !s.now().Before(a.Deadline) {
-		if _, err := s.submit(ctx, authz.System("exam-sweep"), id, true, s.now()); err != nil {
+		ok, graded, err := s.submit(ctx, authz.System("exam-sweep"), a.ID, true, s.now(), &a)
+		if err != nil {
 			return v, err
 		}
-		if a, err = s.DB.Attempt(ctx, id); err != nil {
+		if ok {
+			a = graded
+		} else if a, err = s.DB.Attempt(ctx, a.ID); err != nil { // the sweep won
 			return v, err
 		}
 	}
 	v.Attempt = a
-	if v.Exam, err = s.DB.Exam(ctx, a.ExamID); err != nil {
+	if v.Exam, err = s.exam(ctx, a.ExamID); err != nil {
 		return v, err
 	}
-	if v.Answers, err = s.DB.LatestAnswers(ctx, id); err != nil {
+	if v.Answers, err = s.DB.LatestAnswers(ctx, a.ID); err != nil {
 		return v, err
 	}
 	if CanManage(p) {
-		v.Events, err = s.DB.AttemptEvents(ctx, id)
+		v.Events, err = s.DB.AttemptEvents(ctx, a.ID)
 	}
 	return v, err
 }
@@ -461,25 +494,28 @@ func (s *Service) Save(ctx context.Context, p authz.Principal, attemptID int64, 
 	if err := signedIn(p); err != nil {
 		return err
 	}
-	a, err := s.DB.Attempt(ctx, attemptID)
+	// The candidate and the slots never change; whether the attempt is
+	// still open and before its deadline, and the candidate's again, is
+	// checked under the row lock in SaveAnswer.
+	sh, err := s.sheet(ctx, attemptID)
 	if err != nil {
 		return err
 	}
-	if a.PersonID != p.UserID {
+	if sh.person != p.UserID {
 		return errs.New(errs.NotFound, "", "考试记录不存在")
 	}
-	if a.Status != store.AttemptOpen {
-		return errs.New(errs.Conflict, "", store.MsgAttemptClosed)
+	var ans string
+	if n < 1 || n > len(sh.slots) {
+		err = errs.Invalidf("question", "第%d题不存在", n)
+	} else {
+		ans, err = sh.slots[n-1].Canon(values)
 	}
-	if !s.now().Before(a.Deadline) {
-		return errs.New(errs.Conflict, "", store.MsgAttemptLate)
-	}
-	it, ok := item(a, n)
-	if !ok {
-		return errs.Invalidf("question", "第%d题不存在", n)
-	}
-	ans, err := exam.Canon(it, values)
 	if err != nil {
+		// A submitted or late attempt says so before what is wrong
+		// with the answer.
+		if werr := s.DB.AttemptWritable(ctx, attemptID, p.UserID, s.now()); werr != nil {
+			return werr
+		}
 		return err
 	}
 	return s.DB.SaveAnswer(ctx, attemptID, p.UserID, n, ans, s.now())
@@ -532,7 +568,7 @@ func (s *Service) SubmitForm(ctx context.Context, p authz.Principal, attemptID i
 			}
 		}
 	}
-	return s.Submit(ctx, p, attemptID)
+	return s.submitOwn(ctx, p, a)
 }
 
 // Submit grades and closes p's attempt. Submitting a submitted attempt
@@ -548,24 +584,36 @@ func (s *Service) Submit(ctx context.Context, p authz.Principal, attemptID int64
 	if a.PersonID != p.UserID {
 		return a, errs.New(errs.NotFound, "", "考试记录不存在")
 	}
-	if a.Status == store.AttemptOpen {
-		if _, err := s.submit(ctx, p, attemptID, !s.now().Before(a.Deadline), s.now()); err != nil {
-			return a, err
-		}
+	return s.submitOwn(ctx, p, a)
+}
+
+// submitOwn submits p's attempt a as read: the graded attempt, or as it
+// is when it was submitted already.
+func (s *Service) submitOwn(ctx context.Context, p authz.Principal, a store.Attempt) (store.Attempt, error) {
+	if a.Status != store.AttemptOpen {
+		return a, nil
 	}
-	return s.DB.Attempt(ctx, attemptID)
+	ok, graded, err := s.submit(ctx, p, a.ID, !s.now().Before(a.Deadline), s.now(), &a)
+	if err != nil || ok {
+		return graded, err
+	}
+	return s.DB.Attempt(ctx, a.ID) // another submit or the sweep won
 }
 
 var errNotClaimed = errors.New("exams: attempt already submitted")
 
 // submit claims, grades and records one attempt in one transaction; it
-// reports false when another submit or sweep had claimed it. auto submits
-// only an attempt past its deadline.
-func (s *Service) submit(ctx context.Context, p authz.Principal, id int64, auto bool, now time.Time) (bool, error) {
+// reports false when another submit or sweep had claimed it, and returns
+// the graded attempt. auto submits only an attempt past its deadline. read
+// is the attempt as read before (nil: read it in the transaction): what
+// grading needs of it — items, pass mark, exam, candidate, kind — never
+// changes, and the claim decides the rest.
+func (s *Service) submit(ctx context.Context, p authz.Principal, id int64, auto bool, now time.Time, read *store.Attempt) (bool, store.Attempt, error) {
 	var due time.Time
 	if auto {
 		due = now.Add(time.Millisecond) // deadline ≤ now
 	}
+	var a store.Attempt
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		ok, err := tx.ClaimSubmit(ctx, id, now, auto, due)
 		if err != nil {
@@ -574,10 +622,12 @@ func (s *Service) submit(ctx context.Context, p authz.Principal, id int64, auto 
 		if !ok {
 			return errNotClaimed
 		}
-		a, err := tx.Attempt(ctx, id)
-		if err != nil {
+		if read != nil && read.ID == id {
+			a = *read
+		} else if a, err = tx.Attempt(ctx, id); err != nil {
 			return err
 		}
+		a.Status, a.SubmittedAt, a.AutoSubmitted = store.AttemptSubmitted, time.UnixMilli(now.UnixMilli()), auto
 		answers, err := tx.LatestAnswers(ctx, id)
 		if err != nil {
 			return err
@@ -601,9 +651,9 @@ func (s *Service) submit(ctx context.Context, p authz.Principal, id int64, auto 
 				a.Kind, res.Score, res.Passed, len(answers))})
 	})
 	if errors.Is(err, errNotClaimed) {
-		return false, nil
+		return false, a, nil
 	}
-	return err == nil, err
+	return err == nil, a, err
 }
 
 // SweepBatch bounds the attempts one sweep submits; the next sweep goes on.
@@ -621,7 +671,7 @@ func (s *Service) SweepExpired(ctx context.Context, now time.Time) (int, error) 
 	p := authz.System("exam-sweep")
 	n := 0
 	for _, id := range ids {
-		ok, err := s.submit(ctx, p, id, true, now)
+		ok, _, err := s.submit(ctx, p, id, true, now, nil)
 		if err != nil {
 			return n, err
 		}
@@ -664,16 +714,14 @@ func (s *Service) Plans(ctx context.Context, p authz.Principal) ([]store.Trainin
 
 // MyAttempt finds p's latest attempt of an exam (ok false if none).
 func (s *Service) MyAttempt(ctx context.Context, p authz.Principal, examID int64) (store.Attempt, bool, error) {
-	as, err := s.MyAttempts(ctx, p)
-	if err != nil {
+	if err := signedIn(p); err != nil {
 		return store.Attempt{}, false, err
 	}
-	for _, a := range as { // newest first
-		if a.ExamID == examID {
-			return a, true, nil
-		}
+	a, err := s.DB.LatestAttempt(ctx, examID, p.UserID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return a, false, nil
 	}
-	return store.Attempt{}, false, nil
+	return a, err == nil, err
 }
 
 // ForCandidate reads an exam for one of its candidates (or a manager).
@@ -681,18 +729,16 @@ func (s *Service) ForCandidate(ctx context.Context, p authz.Principal, examID in
 	if err := signedIn(p); err != nil {
 		return store.Exam{}, err
 	}
-	e, err := s.DB.Exam(ctx, examID)
+	e, err := s.exam(ctx, examID)
 	if err != nil || CanManage(p) {
 		return e, err
 	}
-	mine, err := s.DB.PersonExams(ctx, p.UserID)
+	ok, err := s.DB.InExam(ctx, examID, p.UserID)
 	if err != nil {
-		return e, err
+		return store.Exam{}, err
 	}
-	for _, m := range mine {
-		if m.ID == examID {
-			return e, nil
-		}
+	if !ok {
+		return store.Exam{}, errs.New(errs.NotFound, "", "考试不存在")
 	}
-	return store.Exam{}, errs.New(errs.NotFound, "", "考试不存在")
+	return e, nil
 }

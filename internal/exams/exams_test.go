@@ -449,3 +449,40 @@ func TestImportExport(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveClosedBeforeInvalid: a save to a submitted attempt is refused as
+// submitted whatever the answer (the slots are memoised; whether the
+// attempt is open is not), and an invalid answer to an open one as invalid.
+func TestSaveClosedBeforeInvalid(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		id := f.exam(t, 30)
+		a, err := f.s.Start(bg, f.pupil, id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n <= len(a.Items)+1; n++ {
+			if n >= 1 && n <= len(a.Items) && a.Items[n-1].Question.Kind == exam.Fill {
+				continue // any text is a fill-in answer
+			}
+			if err := f.s.Save(bg, f.pupil, a.ID, n, []string{"bogus", "9"}); errs.CodeOf(err) != errs.Invalid {
+				t.Fatalf("open attempt, question %d: %v", n, err)
+			}
+		}
+		if err := f.s.Save(bg, f.other, a.ID, 1, []string{"bogus"}); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("another's attempt: %v", err)
+		}
+		if _, err := f.s.Submit(bg, f.pupil, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n <= len(a.Items)+1; n++ {
+			err := f.s.Save(bg, f.pupil, a.ID, n, []string{"bogus", "9"})
+			if errs.CodeOf(err) != errs.Conflict || errs.As(err).Message != store.MsgAttemptClosed {
+				t.Fatalf("submitted attempt, question %d: %v", n, err)
+			}
+		}
+		if n, err := db.AnswerCount(bg, a.ID); err != nil || n != 0 {
+			t.Fatalf("answers %d %v", n, err)
+		}
+	})
+}

@@ -223,6 +223,16 @@ func (tx *Tx) Exam(ctx context.Context, id int64) (Exam, error) {
 	return examBy(ctx, tx.queryRow(ctx, "SELECT "+examCols+examFrom+" WHERE e.id = ?", id))
 }
 
+// ExamPlan reads the training plan of an exam (without its paper).
+func (tx *Tx) ExamPlan(ctx context.Context, id int64) (int64, error) {
+	var plan int64
+	err := tx.queryRow(ctx, "SELECT plan_id FROM exams WHERE id = ?", id).Scan(&plan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFoundExam()
+	}
+	return plan, mapErr(err, "读取考试失败")
+}
+
 func examBy(_ context.Context, row *sql.Row) (Exam, error) {
 	e, err := scanExam(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -309,18 +319,39 @@ func (tx *Tx) Attempt(ctx context.Context, id int64) (Attempt, error) {
 // inserted; either way it returns the person's open attempt, or NotFound
 // when there is none (the kind was taken and is closed).
 func (tx *Tx) InsertAttempt(ctx context.Context, a Attempt) (Attempt, bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO exam_attempts (exam_id, person_id, kind, status, seed, items, started_at,
-		deadline, pass_mark) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ExamID, a.PersonID, a.Kind, a.Seed, jsonText(a.Items), ms(a.StartedAt), ms(a.Deadline), a.PassMark)
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO exam_attempts (exam_id, person_id, kind, status, seed, items, started_at,
+		deadline, pass_mark) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		a.ExamID, a.PersonID, a.Kind, a.Seed, jsonText(a.Items), ms(a.StartedAt), ms(a.Deadline), a.PassMark).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // a unique index refused it
+		open, err := tx.OpenAttempt(ctx, a.ExamID, a.PersonID)
+		return open, false, err
+	}
 	if err != nil {
 		return a, false, mapErr(err, "开始考试失败")
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return a, false, mapErr(err, "开始考试失败")
-	}
-	open, err := tx.OpenAttempt(ctx, a.ExamID, a.PersonID)
-	return open, n == 1, err
+	// Inserted: the row is a as given (no need to read back and decode
+	// the snapshot just written), with its id and the candidate's name.
+	a.ID, a.Status = id, AttemptOpen
+	a.StartedAt, a.Deadline = fromMS(ms(a.StartedAt)), fromMS(ms(a.Deadline)) // as stored
+	err = tx.queryRow(ctx, "SELECT display_name FROM users WHERE id = ?", a.PersonID).Scan(&a.PersonName)
+	return a, true, mapErr(err, "开始考试失败")
+}
+
+// LatestAttempt reads the person's latest attempt of an exam (the
+// exam_attempts_person index); NotFound if none.
+func (db *DB) LatestAttempt(ctx context.Context, examID, personID int64) (Attempt, error) {
+	return attemptBy(db.queryRow(ctx, "SELECT "+attemptCols+attemptFrom+
+		" WHERE a.person_id = ? AND a.exam_id = ? ORDER BY a.id DESC LIMIT 1", personID, examID))
+}
+
+// InExam reports whether the person is a candidate of the exam: enrolled
+// (not dropped) in its plan.
+func (db *DB) InExam(ctx context.Context, examID, personID int64) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM exams e JOIN enrollments n ON n.plan_id = e.plan_id
+		WHERE e.id = ? AND n.person_id = ? AND n.status <> 'dropped'`, examID, personID).Scan(&n)
+	return n > 0, mapErr(err, "读取考试失败")
 }
 
 // OpenAttempt reads the person's open attempt in an exam; NotFound if none.
@@ -396,53 +427,60 @@ const (
 	MsgAttemptLate   = "考试时间已到，答案未保存，系统已自动交卷"
 )
 
-// AppendAttempt appends one record to the answer log (kind "answer") or
-// the event log (kind "event") of an open attempt of personID, before its
-// deadline. It locks the attempt row (shared) so that a submit either
-// sees the record or the record is refused. Like the learning heartbeat
-// it writes no audit record: the append-only log is itself the record,
-// and the submit that grades it is audited.
-func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now time.Time, insert func(exec func(q string, args ...any) error) error) error {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
-	}
-	defer func() { _ = sqlTx.Rollback() }()
-	lock := ""
+// AppendAttempt appends one record to the answer log or the event log of
+// an open attempt of personID, before its deadline, in one statement:
+// into is "INSERT INTO table (attempt_id, c1, …)" and cols the select list
+// for c1… with a placeholder for each of vals (typed with CAST: PostgreSQL
+// cannot infer a select list's parameter types). The statement reads the
+// attempt row and, on PostgreSQL, locks it (shared) so that a submit
+// either sees the record or the record is refused; SQLite has one writer.
+// Like the learning heartbeat it writes no audit record: the append-only
+// log is itself the record, and the submit that grades it is audited.
+func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now time.Time, into, cols string, vals ...any) error {
+	q := into + " SELECT a.id, " + cols + ` FROM exam_attempts a
+		WHERE a.id = ? AND a.person_id = ? AND a.status = 'open' AND a.deadline > ?`
 	if db.dialect == Postgres {
-		lock = " FOR SHARE"
+		q += " FOR SHARE OF a"
 	}
+	res, err := db.w.ExecContext(ctx, db.rebind(q), append(vals, attemptID, personID, ms(now))...)
+	if err != nil {
+		return mapErr(err, "保存失败")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return mapErr(err, "保存失败")
+	}
+	// Refused: say why.
+	if err := db.AttemptWritable(ctx, attemptID, personID, now); err != nil {
+		return err
+	}
+	return errs.New(errs.Conflict, "", MsgAttemptClosed) // closed just now
+}
+
+// AttemptWritable tells why nothing can be appended to an attempt at now:
+// NotFound if it is not personID's, Conflict if it is submitted or past its
+// deadline; nil if it is open.
+func (db *DB) AttemptWritable(ctx context.Context, attemptID, personID int64, now time.Time) error {
 	var person, deadline int64
 	var status string
-	err = sqlTx.QueryRowContext(ctx, db.rebind(`SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`+lock),
-		attemptID).Scan(&person, &status, &deadline)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && person != personID) {
+	err := db.queryRow(ctx, `SELECT person_id, status, deadline FROM exam_attempts WHERE id = ?`, attemptID).
+		Scan(&person, &status, &deadline)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && person != personID):
 		return notFoundAttempt()
-	}
-	if err != nil {
+	case err != nil:
 		return mapErr(err, "保存失败")
-	}
-	if status != AttemptOpen {
+	case status != AttemptOpen:
 		return errs.New(errs.Conflict, "", MsgAttemptClosed)
-	}
-	if ms(now) >= deadline {
+	case ms(now) >= deadline:
 		return errs.New(errs.Conflict, "", MsgAttemptLate)
 	}
-	if err := insert(func(q string, args ...any) error {
-		_, err := sqlTx.ExecContext(ctx, db.rebind(q), args...)
-		return err
-	}); err != nil {
-		return mapErr(err, "保存失败")
-	}
-	return mapErr(sqlTx.Commit(), "保存失败")
+	return nil
 }
 
 // SaveAnswer appends an answer of question n to an open attempt.
 func (db *DB) SaveAnswer(ctx context.Context, attemptID, personID int64, n int, answer string, now time.Time) error {
-	return db.AppendAttempt(ctx, attemptID, personID, now, func(exec func(q string, args ...any) error) error {
-		return exec(`INSERT INTO attempt_answers (attempt_id, question, answer, saved_at) VALUES (?, ?, ?, ?)`,
-			attemptID, n, answer, ms(now))
-	})
+	return db.AppendAttempt(ctx, attemptID, personID, now, `INSERT INTO attempt_answers (attempt_id, question, answer, saved_at)`,
+		`CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT)`, n, answer, ms(now))
 }
 
 // AttemptEvent is one recorded event of an attempt.
@@ -453,9 +491,8 @@ type AttemptEvent struct {
 
 // RecordAttemptEvent appends an event (e.g. "leave") to an open attempt.
 func (db *DB) RecordAttemptEvent(ctx context.Context, attemptID, personID int64, kind string, now time.Time) error {
-	return db.AppendAttempt(ctx, attemptID, personID, now, func(exec func(q string, args ...any) error) error {
-		return exec(`INSERT INTO attempt_events (attempt_id, kind, at) VALUES (?, ?, ?)`, attemptID, kind, ms(now))
-	})
+	return db.AppendAttempt(ctx, attemptID, personID, now, `INSERT INTO attempt_events (attempt_id, kind, at)`,
+		`CAST(? AS TEXT), CAST(? AS BIGINT)`, kind, ms(now))
 }
 
 // AttemptEvents lists the events of an attempt in order.

@@ -68,3 +68,27 @@ func (db *DB) ExpireSession(ctx context.Context, tokenHash string) error {
 	_, err := db.w.ExecContext(ctx, db.rebind("DELETE FROM sessions WHERE token_hash = ?"), tokenHash)
 	return mapErr(err, "删除会话失败")
 }
+
+// SessionUser returns a session with its account in one round trip (every
+// authenticated request asks for both).
+func (db *DB) SessionUser(ctx context.Context, tokenHash string) (Session, User, error) {
+	var s Session
+	var c, l, e int64
+	row := db.queryRow(ctx, `SELECT s.token_hash, s.user_id, s.kind, s.created_at, s.last_seen_at, s.expires_at, `+userCols+`
+		FROM sessions s JOIN users ON users.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
+	u, err := scanUser(prefixScanner{row, []any{&s.TokenHash, &s.UserID, &s.Kind, &c, &l, &e}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, u, errs.New(errs.Unauthorized, "", "登录已失效，请重新登录")
+	}
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMS(c), fromMS(l), fromMS(e)
+	return s, u, mapErr(err, "读取会话失败")
+}
+
+// prefixScanner scans leading columns into pre, the rest into the
+// destinations its caller gives.
+type prefixScanner struct {
+	s   scanner
+	pre []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.s.Scan(append(p.pre, dest...)...) }

@@ -745,16 +745,12 @@ func (s *server) examTake(w http.ResponseWriter, r *http.Request, p authz.Princi
 	}
 	now := s.a.DB.Now()
 	page := examTakePage{Exam: s.examRowOf(e, now), ExamID: id, ClosedBook: e.ClosedBook}
-	a, ok, err := s.a.Exams.MyAttempt(ctx, p, id)
+	v, ok, err := s.a.Exams.MyView(ctx, p, id) // submits it if past its deadline
 	if err != nil {
 		return err
 	}
+	a := v.Attempt
 	if ok {
-		v, err := s.a.Exams.Attempt(ctx, p, a.ID) // submits it if past its deadline
-		if err != nil {
-			return err
-		}
-		a = v.Attempt
 		page.Attempt, page.AttemptID = attemptRowOf(a, e.Review, false), a.ID
 		page.Deadline = a.Deadline.UTC().Format(time.RFC3339)
 		if a.Status == store.AttemptOpen {
