@@ -335,12 +335,12 @@ func (g *gen) bankAccount() (name, account string) {
 		b = pick(g, banks)
 	}
 	var sb strings.Builder
-	sb.WriteString(b.bin)
-	for sb.Len() < b.length-1 {
+	sb.WriteString(b.BIN)
+	for sb.Len() < b.Length-1 {
 		sb.WriteByte(byte('0' + g.r.IntN(10)))
 	}
 	s := sb.String()
-	return b.name, s + string(rune('0'+luhn(s)))
+	return b.Name, s + string(rune('0'+luhn(s)))
 }
 
 // luhn returns the check digit that makes digits+check pass the Luhn test.

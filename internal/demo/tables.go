@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"dibao/internal/authz"
+	"dibao/internal/fakedata"
 	"dibao/internal/money"
 	"dibao/internal/region"
 )
@@ -116,20 +117,21 @@ var staff = []staffDef{
 	{"sysadmin", "韩磊", authz.SystemAdmin, CountyCode, "系统管理", yearsAgo(3, 2)},
 }
 
-// Surnames, most common first (the first ones are drawn more often).
-var surnames = []string{"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高",
-	"林", "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "程", "曹", "袁", "邓", "许",
-	"傅", "沈", "曾", "彭", "吕", "苏", "卢", "蒋", "蔡", "贾", "丁", "魏", "薛", "叶", "阎", "潘", "杜", "戴", "夏",
-	"田", "任", "姜", "范", "方", "石", "姚", "谭", "邹", "郝", "孔", "白", "崔", "康", "毛", "邱", "史", "侯", "孟"}
-
-// Given names by sex and generation (born before ~1966, ~1966–1996, after).
+// The shared tables of generated names, work, banks and phones.
 var (
-	maleOld     = []string{"建国", "国强", "德福", "长顺", "福生", "振华", "玉山", "宝成", "学文", "树林", "永祥", "金贵", "春生", "铁柱", "满仓", "广田", "庆丰", "守义"}
-	maleMid     = []string{"志强", "建军", "海涛", "立新", "卫东", "红军", "晓东", "建华", "永刚", "俊峰", "小龙", "保国", "海军", "伟", "磊", "勇", "军", "文斌"}
-	maleYoung   = []string{"浩然", "子轩", "宇航", "梓豪", "俊杰", "一鸣", "博文", "思远", "天佑", "嘉豪", "锦程", "子墨", "浩宇", "明轩", "家乐", "睿"}
-	femaleOld   = []string{"秀英", "桂兰", "玉兰", "凤英", "秀珍", "淑珍", "桂芝", "玉梅", "翠花", "素芬", "兰英", "金凤", "月娥", "淑兰", "桂香"}
-	femaleMid   = []string{"丽华", "红梅", "秀梅", "海燕", "丽娟", "春燕", "晓红", "艳", "静", "敏", "燕", "雪梅", "丽", "娜", "彩霞", "小芳"}
-	femaleYoung = []string{"欣怡", "梓涵", "诗涵", "雨桐", "子涵", "可馨", "佳怡", "思琪", "一诺", "若汐", "梦瑶", "语嫣", "雨萱", "佳琪", "欣妍"}
+	surnames      = fakedata.Surnames
+	maleOld       = fakedata.MaleOld
+	maleMid       = fakedata.MaleMid
+	maleYoung     = fakedata.MaleYoung
+	femaleOld     = fakedata.FemaleOld
+	femaleMid     = fakedata.FemaleMid
+	femaleYoung   = fakedata.FemaleYoung
+	wageRural     = fakedata.WageRural
+	wageUrban     = fakedata.WageUrban
+	bizRural      = fakedata.BizRural
+	bizUrban      = fakedata.BizUrban
+	banks         = fakedata.Banks
+	phonePrefixes = fakedata.PhonePrefixes
 )
 
 // Address prefixes of people born outside the county (spouses married in,
@@ -156,30 +158,3 @@ var (
 	}
 	gradeCN = []string{"", "一", "二", "三", "四"}
 )
-
-var (
-	wageRural = []string{"外出务工（建筑工地）", "县城打零工", "农忙季节帮工", "在镇上食品厂务工", "外出务工（物流搬运）", "公益性岗位（保洁）"}
-	wageUrban = []string{"超市理货员", "小区保安", "保洁员", "快递分拣", "餐馆帮厨", "公益性岗位（护路员）", "灵活就业（家政服务）"}
-	bizRural  = []string{"种植玉米、小麦（已扣除种子化肥等成本）", "养殖家禽", "种植蔬菜大棚", "养羊", "种植果树"}
-	bizUrban  = []string{"早市摆摊", "修理自行车、电动车", "经营小吃摊"}
-)
-
-type bankDef struct {
-	name, bin string
-	length    int
-}
-
-var banks = []bankDef{
-	{"农村信用社", "622358", 19},
-	{"农村信用社", "621021", 19},
-	{"中国邮政储蓄银行", "621799", 19},
-	{"中国农业银行", "622848", 19},
-	{"中国建设银行", "621700", 19},
-	{"中国工商银行", "621226", 19},
-	{"兴业银行", "622908", 18},
-	{"招商银行", "621486", 16},
-	{"中国银行", "456351", 16},
-}
-
-var phonePrefixes = []string{"130", "131", "132", "135", "136", "138", "139", "150", "151", "152", "155", "157",
-	"158", "159", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199"}

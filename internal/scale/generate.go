@@ -122,23 +122,10 @@ func (g *Gen) yuan(lo, hi int) money.Fen { return money.FromYuan(int64(g.intn(lo
 // Next returns the next n households with the counts of what they hold.
 func (g *Gen) Next(n int) ([]store.ScaleHousehold, Counts) {
 	out := make([]store.ScaleHousehold, 0, n)
-	c := Counts{States: map[string]int{}}
 	for k := 0; k < n; k++ {
-		h := g.household()
-		out = append(out, h)
-		c.Households++
-		c.Members += len(h.Household.Members)
-		switch {
-		case h.Recipient == nil:
-			c.Applications++
-			c.States[h.Case.State]++
-		case h.Recipient.Status == "stopped":
-			c.Stopped++
-		default:
-			c.Active++
-		}
+		out = append(out, g.household())
 	}
-	return out, c
+	return out, count(out)
 }
 
 // Skip generates and drops n households (resuming after n written ones).
@@ -158,8 +145,8 @@ func (g *Gen) household() store.ScaleHousehold {
 		Phone:   pick(g, phonePrefixes) + fmt.Sprintf("%08d", g.r.IntN(100_000_000)),
 	}
 	b := pick(g, banks)
-	h.BankName = b.name
-	h.BankAccount = b.bin + fmt.Sprintf("%013d", g.r.Int64N(10_000_000_000_000))[:b.length-len(b.bin)]
+	h.BankName = b.Name
+	h.BankAccount = b.BIN + fmt.Sprintf("%013d", g.r.Int64N(10_000_000_000_000))[:b.Length-len(b.BIN)]
 	g.members(&h, ci)
 	kind := g.r.Float64()
 	applicant := kind >= shareActive+shareStopped
