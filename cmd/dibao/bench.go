@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"dibao/internal/authz"
 	"dibao/internal/bench"
 	"dibao/internal/demo"
 	"dibao/internal/region"
@@ -20,7 +19,7 @@ import (
 
 // extraBench are workloads kept from earlier issues; `all` does not run
 // them.
-var extraBench = []string{"households", "cases", "register"}
+var extraBench = []string{"households", "register"}
 
 func benchUsage() string {
 	var names []string
@@ -57,7 +56,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	}
 	fs := flag.NewFlagSet("bench "+what, flag.ContinueOnError)
 	households := fs.Int("households", 20000, "households of the scale data the scenarios run on")
-	n := fs.Int("n", 500, "households to create (households: list pages max(n, 50); cases: n/10)")
+	n := fs.Int("n", 500, "households to create (households: list pages max(n, 50))")
 	pages := fs.Int("pages", 200, "random register pages to read (register)")
 	db := fs.String("db", "", "store to use (default: a scratch SQLite file in a temp dir)")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file (default bench-SCENARIO-DIALECT.json)")
@@ -160,10 +159,6 @@ func extraWorkload(ctx context.Context, what string, env bench.Env, n, pages int
 	switch what {
 	case "households":
 		return bench.Households(ctx, env.DB, village, n, os.Stderr)
-	case "cases":
-		clerk := authz.Principal{Username: "bench", Roles: []authz.Role{authz.VillageClerk}, Region: village}
-		r, err := bench.Cases(ctx, env.DB, clerk, max(n/10, 1), os.Stderr)
-		return []bench.Result{r}, err
 	default: // register
 		r, err := bench.RegisterPages(ctx, env.DB, env.Counties[0], pages, 1)
 		return []bench.Result{r}, err

@@ -362,62 +362,47 @@ func apiResult(name string, app, raw apiRun, match func(string) bool) Result {
 // failure.
 func runHTTP(ctx context.Context, client *http.Client, base string, reqs []apiRequest, conns int) (apiRun, error) {
 	run := apiRun{kinds: make([]string, len(reqs)), lat: make([]time.Duration, len(reqs)), failed: make([]bool, len(reqs))}
-	var next atomic.Int64
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(reqs) || ctx.Err() != nil {
-					return
-				}
-				r := reqs[i]
-				run.kinds[i] = r.kind
-				var body io.Reader
-				if r.body != nil {
-					body = bytes.NewReader(r.body)
-				}
-				req, err := http.NewRequestWithContext(ctx, r.method, base+r.path, body)
+	run.wall = fanOut(ctx, conns, 0, len(reqs), func(_, i int) {
+		r := reqs[i]
+		run.kinds[i] = r.kind
+		var body io.Reader
+		if r.body != nil {
+			body = bytes.NewReader(r.body)
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, base+r.path, body)
+		if err != nil {
+			run.failed[i] = true
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+r.user.token)
+		if r.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		var msg []byte
+		if err == nil {
+			if resp.StatusCode/100 != 2 {
+				msg, _ = io.ReadAll(io.LimitReader(resp.Body, 300))
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		run.lat[i] = time.Since(t0)
+		if err != nil || resp.StatusCode/100 != 2 {
+			run.failed[i] = true
+			mu.Lock()
+			if run.first == "" {
 				if err != nil {
-					run.failed[i] = true
-					continue
-				}
-				req.Header.Set("Authorization", "Bearer "+r.user.token)
-				if r.body != nil {
-					req.Header.Set("Content-Type", "application/json")
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				var msg []byte
-				if err == nil {
-					if resp.StatusCode/100 != 2 {
-						msg, _ = io.ReadAll(io.LimitReader(resp.Body, 300))
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				run.lat[i] = time.Since(t0)
-				if err != nil || resp.StatusCode/100 != 2 {
-					run.failed[i] = true
-					mu.Lock()
-					if run.first == "" {
-						if err != nil {
-							run.first = r.kind + ": " + err.Error()
-						} else {
-							run.first = fmt.Sprintf("%s %s %s: %d %s", r.kind, r.method, r.path, resp.StatusCode, strings.TrimSpace(string(msg)))
-						}
-					}
-					mu.Unlock()
+					run.first = r.kind + ": " + err.Error()
+				} else {
+					run.first = fmt.Sprintf("%s %s %s: %d %s", r.kind, r.method, r.path, resp.StatusCode, strings.TrimSpace(string(msg)))
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	run.wall = time.Since(start)
+			mu.Unlock()
+		}
+	})
 	return run, ctx.Err()
 }
 
@@ -425,34 +410,19 @@ func runHTTP(ctx context.Context, client *http.Client, base string, reqs []apiRe
 // first error is returned.
 func runRaw(ctx context.Context, db *store.DB, reqs []apiRequest, conns int) (apiRun, error) {
 	run := apiRun{kinds: make([]string, len(reqs)), lat: make([]time.Duration, len(reqs)), failed: make([]bool, len(reqs))}
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	start := time.Now()
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(reqs) || ctx.Err() != nil {
-					return
-				}
-				r := reqs[i]
-				run.kinds[i] = r.kind
-				t0 := time.Now()
-				err := r.raw(ctx, db)
-				run.lat[i] = time.Since(t0)
-				if err != nil {
-					run.failed[i] = true
-					once.Do(func() { first = fmt.Errorf("raw %s: %w", r.kind, err) })
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	run.wall = time.Since(start)
+	run.wall = fanOut(ctx, conns, 0, len(reqs), func(_, i int) {
+		r := reqs[i]
+		run.kinds[i] = r.kind
+		t0 := time.Now()
+		err := r.raw(ctx, db)
+		run.lat[i] = time.Since(t0)
+		if err != nil {
+			run.failed[i] = true
+			once.Do(func() { first = fmt.Errorf("raw %s: %w", r.kind, err) })
+		}
+	})
 	if first != nil {
 		return run, first
 	}
@@ -654,32 +624,22 @@ func forwardedCases(ctx context.Context, db *store.DB, village region.Code, n in
 		return idcard.Make(fmt.Sprintf("97%02d%02d", i/13440%100, j), birth, run)
 	}
 	out := make([]store.Case, n)
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
+	var done atomic.Int64
 	var once sync.Once
 	var first error
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= n || ctx.Err() != nil {
-					return
-				}
-				c, err := forwardOne(ctx, svc, reg, clerk, village, ok, today, k, n, idOf)
-				if err != nil {
-					once.Do(func() { first = fmt.Errorf("case %d: %w", k, err) })
-					return
-				}
-				out[k] = c
-				if d := done.Add(1); progress != nil && (d%max(int64(n)/10, 1) == 0 || int(d) == n) {
-					fmt.Fprintf(progress, "\rapi fixture cases %3d%%", d*100/int64(n))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fanOut(wctx, 4, 0, n, func(_, k int) {
+		c, err := forwardOne(wctx, svc, reg, clerk, village, ok, today, k, n, idOf)
+		if err != nil {
+			once.Do(func() { first = fmt.Errorf("case %d: %w", k, err); cancel() })
+			return
+		}
+		out[k] = c
+		if d := done.Add(1); progress != nil && (d%max(int64(n)/10, 1) == 0 || int(d) == n) {
+			fmt.Fprintf(progress, "\rapi fixture cases %3d%%", d*100/int64(n))
+		}
+	})
 	if progress != nil && n > 0 {
 		fmt.Fprintln(progress)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"dibao/internal/authz"
@@ -205,4 +207,30 @@ func draft(village region.Code, ids func(i, j int) idcard.ID, i int) household.D
 			{Name: "压测乙", Relation: "spouse", IDNumber: string(ids(i, 1)), Labour: "full", Health: "healthy", CoResident: "1"},
 			{Name: "压测丙", Relation: "child", IDNumber: string(ids(i, 2)), Labour: "none", Health: "healthy", CoResident: "1"},
 		}}
+}
+
+// fanOut calls do(w, i) for every i in [lo, hi) on n goroutines (w is the
+// goroutine's number, 0 ≤ w < n), each taking the next i until none is
+// left or ctx is done, and returns the wall time. do records its results
+// itself (in slots indexed by i or by w, or under its own lock).
+func fanOut(ctx context.Context, n, lo, hi int, do func(w, i int)) time.Duration {
+	var next atomic.Int64
+	next.Store(int64(lo))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= hi || ctx.Err() != nil {
+					return
+				}
+				do(w, i)
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"dibao/internal/authz"
 	"dibao/internal/bench"
 	"dibao/internal/region"
 	"dibao/internal/store"
@@ -44,23 +43,4 @@ func BenchmarkHouseholdCreate(b *testing.B) {
 	}
 	b.ReportMetric(res[0].Ratio, "app/raw")
 	b.ReportMetric(res[1].Ratio, "list-app/raw")
-}
-
-// TestCases runs the case workload small on both stores.
-func TestCases(t *testing.T) {
-	testenv.Stores(t, func(t *testing.T, db *store.DB) {
-		testenv.SeedRegions(t, db)
-		clerk := testenv.User(t, db, "clerk", testenv.VillageA, authz.VillageClerk)
-		r, err := bench.Cases(context.Background(), db, clerk, 3, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Ops != 9 || r.Ratio <= 0 {
-			t.Fatalf("result = %+v", r)
-		}
-		cases, err := db.Cases(context.Background(), region.ScopeOf(testenv.County), store.CaseFilter{States: []string{"forwarded"}})
-		if err != nil || len(cases) != 6 {
-			t.Fatalf("forwarded cases = %d (%v), want 3 through the service + 3 raw", len(cases), err)
-		}
-	})
 }

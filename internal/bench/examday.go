@@ -473,40 +473,26 @@ type phase struct {
 // index; job returns the latency it measured and its error.
 func runPhase(ctx context.Context, workers, n int, progress io.Writer, stage string, job func(w, i int) (time.Duration, error)) phase {
 	ph := phase{lat: newLatencies(workers)}
-	var next, done, errCount atomic.Int64
+	var done, errCount atomic.Int64
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
 	step := int64(max(n/10, 1))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				d, err := job(w, i)
-				if d > 0 {
-					ph.lat.add(w, d)
-				}
-				if err != nil {
-					errCount.Add(1)
-					mu.Lock()
-					if ph.first == nil {
-						ph.first = err
-					}
-					mu.Unlock()
-				}
-				if c := done.Add(1); progress != nil && c%step == 0 {
-					fmt.Fprintf(progress, "\r%s %3d%%", stage, c*100/int64(n))
-				}
+	ph.wall = fanOut(ctx, workers, 0, n, func(w, i int) {
+		d, err := job(w, i)
+		if d > 0 {
+			ph.lat.add(w, d)
+		}
+		if err != nil {
+			errCount.Add(1)
+			mu.Lock()
+			if ph.first == nil {
+				ph.first = err
 			}
-		}(w)
-	}
-	wg.Wait()
-	ph.wall = time.Since(start)
+			mu.Unlock()
+		}
+		if c := done.Add(1); progress != nil && c%step == 0 {
+			fmt.Fprintf(progress, "\r%s %3d%%", stage, c*100/int64(n))
+		}
+	})
 	if progress != nil {
 		fmt.Fprintln(progress)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -238,34 +237,18 @@ func TransitionsOf(ctx context.Context, env Env, n int) (Result, error) {
 // parallel runs do(i) for i in [lo, hi) on workers goroutines and returns
 // every latency do recorded, the errors it counted and the wall time.
 func parallel(workers, lo, hi int, do func(i int, lat []time.Duration) ([]time.Duration, int)) ([]time.Duration, int, time.Duration) {
-	var next atomic.Int64
-	next.Store(int64(lo))
-	var mu sync.Mutex
+	lats := make([][]time.Duration, workers)
+	bad := make([]int, workers)
+	wall := fanOut(context.Background(), workers, lo, hi, func(w, i int) {
+		var e int
+		lats[w], e = do(i, lats[w])
+		bad[w] += e
+	})
 	var all []time.Duration
 	failed := 0
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			bad := 0
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= hi {
-					break
-				}
-				var e int
-				lat, e = do(i, lat)
-				bad += e
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			failed += bad
-			mu.Unlock()
-		}()
+	for w := range lats {
+		all = append(all, lats[w]...)
+		failed += bad[w]
 	}
-	wg.Wait()
-	return all, failed, time.Since(start)
+	return all, failed, wall
 }
