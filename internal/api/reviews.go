@@ -71,11 +71,11 @@ func (s *server) generateReviews(w http.ResponseWriter, r *http.Request, p authz
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, len(created))
-	for i, t := range created {
+	items := make([]map[string]any, len(created.First))
+	for i, t := range created.First {
 		items[i] = reviewTaskJSON(t)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"created": len(created), "items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"created": created.Count, "items": items})
 	return nil
 }
 

@@ -85,12 +85,12 @@ func reviewScope(p authz.Principal) (region.Scope, error) {
 // (review.Generate, cadence from review_months_* of each county's policy)
 // for the recipients in the principal's scope. It is idempotent: a
 // household with an undecided periodic task gets no second one, also under
-// concurrent runs (the review_tasks_one_open index). It returns the tasks
-// created.
-func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today time.Time) ([]store.ReviewTask, error) {
+// concurrent runs (the review_tasks_one_open index). It returns how many
+// tasks it created and the first of them.
+func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today time.Time) (Generated, error) {
 	scope, err := reviewScope(p)
 	if err != nil {
-		return nil, err
+		return Generated{}, err
 	}
 	// A household with an undecided periodic task gets no second one (the
 	// store's unique index refuses it too, should one appear meanwhile).
@@ -100,7 +100,7 @@ func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return Generated{}, err
 	}
 	// The register is streamed and its households read reviewBatch at a
 	// time (issue 8: serve runs this at start-up over a province; holding
@@ -147,27 +147,15 @@ func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today 
 		err = flush()
 	}
 	if err != nil {
-		return nil, err
+		return Generated{}, err
 	}
-	var due []review.Task
-	for _, c := range counties {
-		ts := byCounty[c]
-		slices.SortFunc(ts, func(a, b review.Task) int { // review.Generate's order within a county
-			if c := a.DueDate.Compare(b.DueDate); c != 0 {
-				return c
-			}
-			return int(a.HouseholdID - b.HouseholdID)
-		})
-		due = append(due, ts...)
-	}
-	// Written reviewBatch tasks a transaction, each audited (at least one
-	// transaction, so every run is audited).
-	var created []store.ReviewTask
-	for lo := 0; lo == 0 || lo < len(due); lo += reviewBatch {
-		chunk := due[lo:min(lo+reviewBatch, len(due))]
-		n := 0
-		err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-			n = 0
+	// Written county by county, reviewBatch tasks a transaction, each
+	// audited (at least one transaction, so every run is audited); a
+	// county's tasks are dropped once written.
+	var gen Generated
+	write := func(chunk []review.Task) error {
+		return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+			n := 0
 			for _, t := range chunk {
 				rt := store.ReviewTask{HouseholdID: t.HouseholdID, Region: t.Region, Kind: TaskPeriodic,
 					Due: t.DueDate.Format(time.DateOnly), Reason: t.Reason}
@@ -176,19 +164,51 @@ func (s *Service) GenerateReviews(ctx context.Context, p authz.Principal, today 
 					return err
 				}
 				if ok {
-					created = append(created, rt)
+					if len(gen.First) < GeneratedListed {
+						gen.First = append(gen.First, rt)
+					}
 					n++
 				}
 			}
+			gen.Count += n
 			return tx.Audit(ctx, store.Entry{Action: "review.generate", Object: "review_tasks",
 				Detail: fmt.Sprintf("生成定期复核任务%d件（截至%s）", n, today.Format(time.DateOnly))})
 		})
-		if err != nil {
-			return nil, err
+	}
+	wrote := false
+	for _, c := range counties {
+		ts := byCounty[c]
+		slices.SortFunc(ts, func(a, b review.Task) int { // review.Generate's order within a county
+			if c := a.DueDate.Compare(b.DueDate); c != 0 {
+				return c
+			}
+			return int(a.HouseholdID - b.HouseholdID)
+		})
+		for lo := 0; lo < len(ts); lo += reviewBatch {
+			if err := write(ts[lo:min(lo+reviewBatch, len(ts))]); err != nil {
+				return gen, err
+			}
+			wrote = true
+		}
+		byCounty[c] = nil
+	}
+	if !wrote {
+		if err := write(nil); err != nil {
+			return gen, err
 		}
 	}
-	return created, nil
+	return gen, nil
 }
+
+// Generated is what GenerateReviews created: how many tasks, and the first
+// GeneratedListed of them (a province's run creates hundreds of thousands).
+type Generated struct {
+	Count int
+	First []store.ReviewTask
+}
+
+// GeneratedListed is how many created tasks Generated lists.
+const GeneratedListed = 100
 
 // reviewBatch is how many recipients GenerateReviews reads, and how many
 // tasks it writes, at a time.

@@ -26,8 +26,8 @@ func GenerateReviewsEvery(ctx context.Context, s *Service, interval time.Duratio
 			return
 		case err != nil:
 			log.Error("periodic reviews: generating due tasks", "err", err)
-		case len(created) > 0:
-			log.Info("periodic reviews: tasks generated", "created", len(created))
+		case created.Count > 0:
+			log.Info("periodic reviews: tasks generated", "created", created.Count)
 		}
 		select {
 		case <-ctx.Done():

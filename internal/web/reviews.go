@@ -200,7 +200,7 @@ func (s *server) reviewGenerate(w http.ResponseWriter, r *http.Request, p authz.
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/reviews?status=undecided&generated="+strconv.Itoa(len(created)), http.StatusSeeOther)
+	http.Redirect(w, r, "/reviews?status=undecided&generated="+strconv.Itoa(created.Count), http.StatusSeeOther)
 	return nil
 }
 
