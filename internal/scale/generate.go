@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"dibao/internal/fakedata"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -142,9 +143,9 @@ func (g *Gen) household() store.ScaleHousehold {
 	ci := g.county[v.Code.County()]
 	h := household.Household{Region: v.Code, Urban: v.Urban,
 		Address: fmt.Sprintf("%s%d组%d号", v.Name, 1+g.r.IntN(12), 1+g.r.IntN(200)),
-		Phone:   pick(g, phonePrefixes) + fmt.Sprintf("%08d", g.r.IntN(100_000_000)),
+		Phone:   pick(g, fakedata.PhonePrefixes) + fmt.Sprintf("%08d", g.r.IntN(100_000_000)),
 	}
-	b := pick(g, banks)
+	b := pick(g, fakedata.Banks)
 	h.BankName = b.Name
 	h.BankAccount = b.BIN + fmt.Sprintf("%013d", g.r.Int64N(10_000_000_000_000))[:b.Length-len(b.BIN)]
 	g.members(&h, ci)
@@ -273,9 +274,9 @@ func clamp(v, lo, hi int) int { return min(max(v, lo), hi) }
 
 func surname(g *Gen) string {
 	if g.chance(0.5) {
-		return surnames[g.r.IntN(12)]
+		return fakedata.Surnames[g.r.IntN(12)]
 	}
-	return pick(g, surnames)
+	return pick(g, fakedata.Surnames)
 }
 
 // add appends a member with a new valid ID number of the household's
@@ -342,9 +343,9 @@ func given(g *Gen, male bool, year int) string {
 		gen = 1
 	}
 	if male {
-		return pick(g, [][]string{maleOld, maleMid, maleYoung}[gen])
+		return pick(g, [][]string{fakedata.MaleOld, fakedata.MaleMid, fakedata.MaleYoung}[gen])
 	}
-	return pick(g, [][]string{femaleOld, femaleMid, femaleYoung}[gen])
+	return pick(g, [][]string{fakedata.FemaleOld, fakedata.FemaleMid, fakedata.FemaleYoung}[gen])
 }
 
 // means gives the household income and property: recipients little of
@@ -356,9 +357,9 @@ func (g *Gen) means(h *household.Household, applicant bool) {
 	}
 	for _, m := range h.Members {
 		if m.Labour == "full" && m.CoResident && g.chance(0.5) {
-			desc := pick(g, wageRural)
+			desc := pick(g, fakedata.WageRural)
 			if h.Urban {
-				desc = pick(g, wageUrban)
+				desc = pick(g, fakedata.WageUrban)
 			}
 			months := g.intn(3, 12)
 			h.Incomes = append(h.Incomes, household.Income{Kind: "wage", Description: desc,
@@ -370,7 +371,7 @@ func (g *Gen) means(h *household.Household, applicant bool) {
 			Amount: g.yuan(100, 180) * 12, Months: 12})
 	}
 	if !h.Urban && g.chance(0.3) {
-		h.Incomes = append(h.Incomes, household.Income{Kind: "business", Description: pick(g, bizRural),
+		h.Incomes = append(h.Incomes, household.Income{Kind: "business", Description: pick(g, fakedata.BizRural),
 			Amount: g.yuan(300, 2400), Cost: g.yuan(0, 300), Months: 12})
 	}
 	if g.chance(0.6) {

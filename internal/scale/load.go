@@ -2,6 +2,7 @@ package scale
 
 import (
 	"context"
+	"dibao/internal/fakedata"
 	"errors"
 	"fmt"
 	"io"
@@ -339,7 +340,7 @@ func Staff() []staff {
 	n := 0
 	name := func() string {
 		n++
-		return surnames[n%len(surnames)] + []string{"建华", "丽娟", "志强", "海燕", "俊峰", "春燕", "立新", "秀梅"}[n/len(surnames)%8]
+		return fakedata.Surnames[n%len(fakedata.Surnames)] + []string{"建华", "丽娟", "志强", "海燕", "俊峰", "春燕", "立新", "秀梅"}[n/len(fakedata.Surnames)%8]
 	}
 	for _, r := range Regions() {
 		switch r.Level {
