@@ -42,7 +42,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	checker := fs.String("crosscheck", "", "cross-check platform: simulator, batch:DIR (outbox/inbox under DIR), an https:// URL, or manual (default: simulator with --demo, else manual)")
 	idle := fs.Duration("idle-timeout", 15*time.Minute, "sign a session out after this much inactivity")
 	maxAge := fs.Duration("session-max", 8*time.Hour, "sign every session out this long after login")
-	memLimit := fs.Int("memory-limit", 256, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
+	memLimit := fs.Int("memory-limit", 192, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
