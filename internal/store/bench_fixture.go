@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"dibao/internal/household"
 	"dibao/internal/money"
@@ -78,27 +77,17 @@ func (tx *Tx) BulkEnroll(ctx context.Context, recs []BulkRecipient) error {
 	for i, r := range recs {
 		ids[i] = byAddress[r.Household.Address]
 		for j, m := range r.Household.Members {
-			idEnc, err := tx.db.seal(KindIDCard, string(m.IDNumber))
+			vals, err := tx.db.memberValues(j, m, tx.db.IDIndex(m.IDNumber))
 			if err != nil {
 				return err
 			}
-			dis, err := tx.db.seal(KindDisability, m.DisabilityDetail)
-			if err != nil {
-				return err
-			}
-			hl, err := tx.db.seal(KindHealth, m.HealthDetail)
-			if err != nil {
-				return err
-			}
-			mrows = append(mrows, []any{ids[i], j, m.Name, string(m.Relation), idEnc, tx.db.IDIndex(m.IDNumber), m.IDNumber.Sex().Code(),
-				m.IDNumber.BirthDate().Format(time.DateOnly), m.DisabilityGrade, dis, string(m.Labour), string(m.Health), hl,
-				boolInt(m.CoResident)})
+			mrows = append(mrows, append(vals, ids[i]))
 		}
 		cs = append(cs, []any{r.CaseNumber, ids[i], string(r.Household.Region), "seed", "approved", 1, now, "{}", r.Benefit,
 			int64(r.Amount), r.Category, r.StartMonth, 1, actor, now, now})
 	}
-	if err := tx.insertMany(ctx, "批量写入压测数据失败", `members (household_id, position, name, relation, id_enc, id_index, sex, birth_date,
-		disability_grade, disability_enc, labour, health, health_enc, co_resident)`, mrows, "", nil); err != nil {
+	if err := tx.insertMany(ctx, "批量写入压测数据失败", `members (position, name, relation, id_enc, id_index, sex, birth_date,
+		disability_grade, disability_enc, labour, health, health_enc, co_resident, household_id)`, mrows, "", nil); err != nil {
 		return err
 	}
 	caseOf := make(map[int64]int64, len(recs))

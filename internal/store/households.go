@@ -177,21 +177,10 @@ func (tx *Tx) saveMembers(ctx context.Context, h *household.Household, previous 
 	}
 	for i := range h.Members {
 		m := &h.Members[i]
-		idEnc, err := tx.db.seal(KindIDCard, string(m.IDNumber))
+		args, err := tx.db.memberValues(i, *m, idx[i])
 		if err != nil {
 			return err
 		}
-		dis, err := tx.db.seal(KindDisability, m.DisabilityDetail)
-		if err != nil {
-			return err
-		}
-		hl, err := tx.db.seal(KindHealth, m.HealthDetail)
-		if err != nil {
-			return err
-		}
-		args := []any{i, m.Name, string(m.Relation), idEnc, idx[i], m.IDNumber.Sex().Code(),
-			m.IDNumber.BirthDate().Format(time.DateOnly), m.DisabilityGrade, dis, string(m.Labour), string(m.Health), hl,
-			boolInt(m.CoResident)}
 		if m.ID == 0 {
 			m.ID, err = tx.insertID(ctx, `INSERT INTO members (position, name, relation, id_enc, id_index, sex, birth_date,
 				disability_grade, disability_enc, labour, health, health_enc, co_resident, household_id)
@@ -209,6 +198,29 @@ func (tx *Tx) saveMembers(ctx context.Context, h *household.Household, previous 
 		}
 	}
 	return nil
+}
+
+// memberValues are a member's column values at position pos, sealed as
+// every writer of members seals them, in the order position, name,
+// relation, id_enc, id_index, sex, birth_date, disability_grade,
+// disability_enc, labour, health, health_enc, co_resident (household_id
+// follows them in each statement).
+func (db *DB) memberValues(pos int, m household.Member, idIndex string) ([]any, error) {
+	idEnc, err := db.seal(KindIDCard, string(m.IDNumber))
+	if err != nil {
+		return nil, err
+	}
+	dis, err := db.seal(KindDisability, m.DisabilityDetail)
+	if err != nil {
+		return nil, err
+	}
+	hl, err := db.seal(KindHealth, m.HealthDetail)
+	if err != nil {
+		return nil, err
+	}
+	return []any{pos, m.Name, string(m.Relation), idEnc, idIndex, m.IDNumber.Sex().Code(),
+		m.IDNumber.BirthDate().Format(time.DateOnly), m.DisabilityGrade, dis, string(m.Labour), string(m.Health), hl,
+		boolInt(m.CoResident)}, nil
 }
 
 func containsID(ids []int64, id int64) bool {
