@@ -1,0 +1,484 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"dibao/internal/api"
+	"dibao/internal/authz"
+	"dibao/internal/idcard"
+	"dibao/internal/ledger/ledgertest"
+	"dibao/internal/region"
+	"dibao/internal/store"
+	"dibao/internal/testenv"
+)
+
+// mxRoute classifies one route of api.Routes for the access matrix: the
+// kind of fixture object its path (or body) addresses, and how to build a
+// schema-valid request for an object. A route missing here fails the test,
+// so the matrix grows with the route table.
+type mxRoute struct {
+	kind   string // fixture object kind; "" = the route addresses no object (lists, own data, global)
+	body   func(f *mxFixture, o mxObj) any
+	query  func(f *mxFixture, o mxObj) string
+	upload func(f *mxFixture, o mxObj) []byte // multipart "file"
+	reveal bool                               // the route shows sensitive values in full to holders of sensitive.reveal
+	public bool
+}
+
+func (f *mxFixture) version(table string, o mxObj, key string) int64 {
+	r := f.rows("SELECT CAST(version AS TEXT) FROM "+table+" WHERE id = ?", mustInt(o.params[key]))
+	if len(r) == 0 {
+		return 0
+	}
+	return mustInt(r[0][0])
+}
+
+var mxSeq int
+
+func mxNewID() string {
+	mxSeq++
+	return string(idcard.Make("130199", time.Date(1960, 1, 1+mxSeq%28, 0, 0, 0, 0, time.UTC), 100+mxSeq%800))
+}
+
+func mxRoutes() map[string]mxRoute {
+	hhVersion := func(f *mxFixture, o mxObj) string { return fmt.Sprintf("?version=%d", f.version("households", o, "id")) }
+	caseBody := func(f *mxFixture, o mxObj) any {
+		return map[string]any{"version": f.version("cases", o, "id"),
+			"values": map[string][]string{"application_date": {time.Now().Format(time.DateOnly)}}}
+	}
+	none := func(*mxFixture, mxObj) any { return map[string]any{} }
+	return map[string]mxRoute{
+		"POST /login":         {public: true},
+		"GET /openapi.json":   {public: true},
+		"POST /logout":        {}, // run last, per caller
+		"GET /me":             {},
+		"GET /regions":        {},
+		"GET /households":     {},
+		"POST /households":    {kind: "village", body: func(f *mxFixture, o mxObj) any { return mxHousehold(o.region, 0) }},
+		"GET /households/{id}": {kind: "household"},
+		"PUT /households/{id}": {kind: "household", body: func(f *mxFixture, o mxObj) any {
+			return mxHousehold(o.region, f.version("households", o, "id"))
+		}},
+		"POST /households/{id}/incomes": {kind: "household", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"version": f.version("households", o, "id"), "kind": "transfer", "description": "子女赡养", "amount": "3600", "months": "12"}
+		}},
+		"DELETE /households/{id}/incomes/{item}": {kind: "income", query: hhVersion},
+		"POST /households/{id}/properties": {kind: "household", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"version": f.version("households", o, "id"), "kind": "vehicle", "description": "电动三轮车", "value": "3000", "quantity": "1"}
+		}},
+		"DELETE /households/{id}/properties/{item}": {kind: "property", query: hhVersion},
+		"POST /households/{id}/reveal": {kind: "household", reveal: true, body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"field": "bank_account"}
+		}},
+		"GET /audit":  {},
+		"GET /queue":  {},
+		"GET /cases":  {},
+		"POST /cases": {kind: "free-household", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"household_id": mustInt(o.params["household"]), "relatives": map[string]any{"none": true}}
+		}},
+		"GET /cases/{id}": {kind: "case"},
+		"PUT /cases/{id}/materials": {kind: "case", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"version": f.version("cases", o, "id"), "items": []map[string]string{{"code": "application", "status": "ok"}}}
+		}},
+		"POST /cases/{id}/actions/{transition}":  {kind: "case-intake", body: caseBody},
+		"POST /cases/{id}/files":                 {kind: "case", upload: func(*mxFixture, mxObj) []byte { return []byte("%PDF-1.4 x") }},
+		"GET /cases/{id}/documents/{number}":     {kind: "document"},
+		"GET /files/{token}":                     {kind: "file"},
+		"GET /workflows":                         {},
+		"GET /recipients":                        {},
+		"GET /recipients/{household}/history":    {kind: "recipient"},
+		"GET /recipients/{household}":            {kind: "recipient"},
+		"POST /rosters":                          {kind: "county", body: func(f *mxFixture, o mxObj) any { return map[string]any{"county": o.params["county"], "month": mxNextMonth()} }},
+		"GET /rosters":                           {},
+		"GET /rosters/{id}":                      {kind: "roster"},
+		"POST /rosters/{id}/approve":             {kind: "roster", body: none},
+		"GET /rosters/{id}/bank.csv":             {kind: "roster", reveal: true},
+		"GET /rosters/{id}/diff":                 {kind: "roster"},
+		"GET /rosters/{id}/rows.xlsx":            {kind: "roster"},
+		"GET /rosters/{id}/repay.csv":            {kind: "roster"},
+		"POST /rosters/{id}/bank-result":         {kind: "roster", upload: func(*mxFixture, mxObj) []byte { return []byte("账号,金额,结果\n") }},
+		"GET /policy":                            {},
+		"GET /policy/{name}/history":             {kind: "policy", query: func(f *mxFixture, o mxObj) string { return "?region=" + string(o.region) }},
+		"POST /policy/{name}": {kind: "policy", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"region_code": string(o.region), "value": 61, "effective_from": "2027-01-01", "note": "矩阵测试"}
+		}},
+		"GET /archive/records":      {},
+		"GET /archive/records/{id}": {kind: "archive"},
+		"GET /archive/requests":     {query: func(*mxFixture, mxObj) string { return "?all=true" }},
+		"POST /archive/requests": {kind: "archive", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"purpose": "复盘", "record_id": mustInt(o.params["id"]), "days": 3}
+		}},
+		"POST /archive/requests/{id}/approve": {kind: "archive-request", body: func(*mxFixture, mxObj) any { return map[string]any{"days": 2} }},
+		"POST /archive/requests/{id}/refuse":  {kind: "archive-request", body: func(*mxFixture, mxObj) any { return map[string]any{"reason": "不需要"} }},
+		"GET /archive/reads":                  {},
+		"GET /training/plans/{id}/results":    {kind: "plan"},
+		"POST /training/plans/{id}/daily-scores": {kind: "plan", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"person_id": f.by["township"].id, "participation": 5, "homework": 5}
+		}},
+		"GET /me/certifications":      {},
+		"GET /training/appraisal.xlsx": {},
+		"GET /stats/county":           {},
+		"GET /questions":              {},
+		"POST /questions": {body: func(*mxFixture, mxObj) any {
+			return map[string]any{"kind": "judge", "category": "policy_law", "difficulty": 2, "stem": "低保审核确认权在县级。", "correct": []int{0}}
+		}},
+		"GET /questions/{id}": {kind: "question"},
+		"PUT /questions/{id}": {kind: "question", body: func(*mxFixture, mxObj) any {
+			return map[string]any{"kind": "judge", "category": "policy_law", "difficulty": 2, "stem": "低保审核确认权在县级民政部门。", "correct": []int{0}}
+		}},
+		"DELETE /questions/{id}":   {kind: "question"},
+		"GET /questions.xlsx":      {},
+		"POST /questions/import":   {upload: func(*mxFixture, mxObj) []byte { return []byte("not a workbook") }},
+		"GET /exams":               {},
+		"POST /exams":              {kind: "plan", body: mxExam},
+		"GET /exams/{id}/attempts": {kind: "exam"},
+		"POST /exams/{id}/attempts": {kind: "exam", body: func(*mxFixture, mxObj) any {
+			return map[string]any{"kind": "first"}
+		}},
+		"GET /attempts/{id}":                    {kind: "attempt"},
+		"PUT /attempts/{id}/answers/{question}": {kind: "attempt", body: func(*mxFixture, mxObj) any { return map[string]any{"values": []string{"0"}} }},
+		"POST /attempts/{id}/submit":            {kind: "attempt", body: none},
+		"POST /attempts/{id}/events":            {kind: "attempt", body: func(*mxFixture, mxObj) any { return map[string]any{"kind": "blur"} }},
+		"GET /ledger/template.xlsx":             {},
+		"GET /ledger-imports":                   {},
+		"POST /ledger-imports": {kind: "village", upload: func(f *mxFixture, o mxObj) []byte {
+			return ledgertest.Workbook(f.t, ledgertest.Rows(2, o.region))
+		}},
+		"GET /ledger-imports/{id}":          {kind: "ledger"},
+		"POST /ledger-imports/{id}/confirm": {kind: "ledger", body: none},
+		"POST /ledger-imports/{id}/cancel":  {kind: "ledger", body: none},
+		"GET /library":                      {},
+		"POST /library": {kind: "closed-case", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"case_id": mustInt(o.params["id"])}
+		}},
+		"GET /library/{id}": {kind: "library"},
+		"POST /library/{id}/review": {kind: "library", body: func(*mxFixture, mxObj) any {
+			return map[string]any{"approve": true, "note": "已核"}
+		}},
+		"POST /library/{id}/tags":    {kind: "library", body: func(*mxFixture, mxObj) any { return map[string]any{"topics": []string{"收入核算"}} }},
+		"GET /library/{id}/scenario": {kind: "library"},
+		"GET /change-reports":        {},
+		"POST /change-reports": {kind: "recipient", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"household_id": mustInt(o.params["household"]), "kind": "income", "detail": "外出务工", "changed_on": time.Now().Format(time.DateOnly)}
+		}},
+		"GET /change-reports/{id}": {kind: "report"},
+		"POST /change-reports/{id}/actions/{transition}": {kind: "report-withdraw", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"version": f.version("change_reports", o, "id"), "reason": "重复报告"}
+		}},
+		"GET /spot-checks":       {},
+		"POST /spot-checks":      {body: func(*mxFixture, mxObj) any { return map[string]any{"seed": "11"} }},
+		"GET /spot-checks/{id}":  {kind: "spot"},
+		"POST /spot-checks/{id}/results": {kind: "spot", body: func(f *mxFixture, o mxObj) any {
+			hh := f.rows("SELECT CAST(household_id AS TEXT) FROM spot_check_results WHERE spot_check_id = ? LIMIT 1", mustInt(o.params["id"]))
+			h := int64(0)
+			if len(hh) > 0 {
+				h = mustInt(hh[0][0])
+			}
+			return map[string]any{"household_id": h, "finding": "ok", "note": "复核无误"}
+		}},
+		"GET /review-tasks":           {},
+		"POST /review-tasks/generate": {body: none},
+		"GET /review-tasks/{id}":      {kind: "review"},
+		"POST /review-tasks/{id}/actions/{transition}": {kind: "review-propose", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"version": f.version("review_tasks", o, "id"), "values": map[string][]string{
+				"verified_on": {time.Now().Format(time.DateOnly)}, "income_check": {"无变化"}, "property_check": {"无变化"}}}
+		}},
+		"GET /review-tasks/{id}/notice": {kind: "review"},
+		"GET /sandbox/scenarios":        {},
+		"GET /sandbox/runs":             {},
+		"POST /sandbox/runs":            {body: func(*mxFixture, mxObj) any { return map[string]any{"scenario": "supplement", "attempt": "makeup"} }},
+		"GET /sandbox/runs/{id}":        {kind: "run"},
+		"POST /sandbox/runs/{id}/advance": {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"days": 1} }},
+		"POST /sandbox/runs/{id}/finish":  {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"amount": "100.00"} }},
+		"POST /sandbox/runs/{id}/rubric":  {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"scores": map[string]int{}} }},
+		"GET /sandbox/cases/{id}":         {kind: "sandbox-case"},
+		"PUT /sandbox/cases/{id}/materials": {kind: "sandbox-case", body: func(*mxFixture, mxObj) any {
+			return map[string]any{"version": 1, "items": []map[string]string{{"code": "application", "status": "ok"}}}
+		}},
+		"POST /sandbox/cases/{id}/actions/{transition}": {kind: "sandbox-case-intake", body: func(*mxFixture, mxObj) any {
+			return map[string]any{"version": 1, "values": map[string][]string{"application_date": {time.Now().Format(time.DateOnly)}}}
+		}},
+		"POST /standard-changes": {kind: "county", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"county": o.params["county"], "urban": "960", "rural": "710", "effective_month": "2027-02"}
+		}},
+		"GET /standard-changes":               {},
+		"GET /standard-changes/{id}":          {kind: "standard"},
+		"POST /standard-changes/{id}/confirm": {kind: "standard", body: none},
+		"GET /standard-changes/{id}/progress": {kind: "standard"},
+	}
+}
+
+func mxNextMonth() string { return time.Now().AddDate(0, 1, 0).Format("2006-01") }
+
+func mxHousehold(r region.Code, version int64) map[string]any {
+	h := map[string]any{"region_code": string(r), "address": "矩阵路1号", "urban": "rural", "phone": "13900001111",
+		"members": []map[string]string{{"name": "矩阵", "relation": "head", "id_number": mxNewID(), "labour": "none", "health": "healthy", "co_resident": "1"}}}
+	if version > 0 {
+		h["version"] = version
+	}
+	return h
+}
+
+func mxExam(f *mxFixture, o mxObj) any {
+	now := time.Now()
+	return map[string]any{"title": "矩阵测验", "plan_id": mustInt(o.params["id"]), "opens_at": now, "closes_at": now.Add(24 * time.Hour),
+		"minutes": 30, "review": "score", "paper": map[string]any{"rules": []map[string]any{{"category": "policy_law", "kind": "judge", "count": 1, "points": 100}}}, "seed": 1}
+}
+
+// mxKinds maps the route kinds that need a fixed path parameter to the
+// object kind they draw from.
+var mxKinds = map[string]struct{ kind, param, value string }{
+	"case-intake":         {"case", "transition", "intake"},
+	"report-withdraw":     {"report", "transition", "withdraw"},
+	"review-propose":      {"review", "transition", "propose"},
+	"sandbox-case-intake": {"sandbox-case", "transition", "intake"},
+}
+
+type mxResult struct {
+	route, user, variant string
+	code                 int
+}
+
+func mxVariant(u *mxUser, o mxObj) string {
+	switch {
+	case o.region == "":
+		return "global"
+	case o.region.Within(u.region):
+		return "own"
+	case u.region.Within(o.region):
+		return "parent"
+	case o.region.County() != u.region.County():
+		return "other-county"
+	}
+	return "sibling"
+}
+
+func (f *mxFixture) auditCount() int64 {
+	r := f.rows("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE result <> 'denied'")
+	return mustInt(r[0][0])
+}
+
+func (f *mxFixture) send(u *mxUser, rt api.Route, spec mxRoute, o mxObj) (int, string, []byte) {
+	path := rt.Path
+	for k, v := range o.params {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	if spec.query != nil {
+		path += spec.query(f, o)
+	}
+	if spec.upload != nil {
+		code, body := mxUpload(f.t, f.srv, path, u.token, "file", "matrix.xlsx", spec.upload(f, o))
+		return code, path, body
+	}
+	var body any
+	if spec.body != nil {
+		body = spec.body(f, o)
+	}
+	req, _ := http.NewRequest(rt.Method, f.srv.URL+"/api/v1"+path, nil)
+	if body != nil {
+		code, out := call(f.t, f.srv, rt.Method, path, u.token, body)
+		return code, path, out
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, path, out
+}
+
+// TestAccessMatrix tries every route of api.Routes as every role from its
+// own region, a sibling village, township and county, on objects of its own
+// region, a sibling's and its parent's: an object outside the caller's scope
+// is never returned or changed, no response names a region outside the
+// caller's scope, and no response holds a clear ID, phone or bank number
+// unless the caller may reveal and the route is the reveal.
+func TestAccessMatrix(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		start := time.Now()
+		f := matrixFixture(t, db)
+		specs := mxRoutes()
+		routes := api.Routes(f.a)
+		seen := map[string]bool{}
+		for _, rt := range routes {
+			key := rt.Method + " " + rt.Path
+			seen[key] = true
+			spec, ok := specs[key]
+			if !ok {
+				t.Errorf("route %s has no access-matrix classification: add it to mxRoutes", key)
+				continue
+			}
+			if spec.public != rt.Public {
+				t.Errorf("route %s: public=%v, matrix says %v", key, rt.Public, spec.public)
+			}
+			if k := spec.kind; k != "" {
+				if m, ok := mxKinds[k]; ok {
+					k = m.kind
+				}
+				if len(f.objs[k]) == 0 {
+					t.Errorf("route %s: no fixture objects of kind %q", key, spec.kind)
+				}
+			}
+		}
+		for key := range specs {
+			if !seen[key] {
+				t.Errorf("matrix classifies %s, which is not in the route table", key)
+			}
+		}
+		var results []mxResult
+		violations := 0
+		fail := func(format string, args ...any) {
+			violations++
+			if violations <= 60 {
+				t.Errorf(format, args...)
+			}
+		}
+		check := func(u *mxUser, key string, spec mxRoute, o mxObj, code int, path string, body []byte) {
+			variant := mxVariant(u, o)
+			results = append(results, mxResult{key, u.name, variant, code})
+			out := variant == "sibling" || variant == "parent" || variant == "other-county"
+			if spec.kind == "" {
+				out = false
+			}
+			if out && code/100 == 2 {
+				fail("%s as %s (%s %s) on %s object %s: %d — cross-scope %s", key, u.name, u.role, u.region, variant, path, code,
+					map[bool]string{true: "read", false: "write"}[strings.HasPrefix(key, "GET")])
+			}
+			if out && code != 403 && code != 404 && code != 401 {
+				fail("%s as %s on %s object %s: %d (want 403/404: the answer must not depend on the foreign object) %.200s", key, u.name, variant, path, code, body)
+			}
+			if s := sensitive(body); len(s) > 0 && !(spec.reveal && code == 200 && u.principal().Can(authz.SensitiveReveal) && !out) {
+				fail("%s as %s on %s: clear sensitive values %v", key, u.name, path, s[:min(3, len(s))])
+			}
+			if c := foreignCodes(body, u); len(c) > 0 {
+				fail("%s as %s (%s) on %s: response names regions outside the caller's scope %v", key, u.name, u.region, path, c[:min(3, len(c))])
+			}
+		}
+		objsOf := func(spec mxRoute) ([]mxObj, bool) {
+			if spec.kind == "" {
+				return []mxObj{{params: map[string]string{}}}, true
+			}
+			k, fixed := spec.kind, mxKinds[spec.kind]
+			if fixed.kind != "" {
+				k = fixed.kind
+			}
+			var out []mxObj
+			for _, o := range f.objs[k] {
+				c := mxObj{region: o.region, owner: o.owner, params: map[string]string{}}
+				for a, b := range o.params {
+					c.params[a] = b
+				}
+				if fixed.param != "" {
+					c.params[fixed.param] = fixed.value
+				}
+				out = append(out, c)
+			}
+			return out, false
+		}
+		// Phase 1: every read. Phase 2: every write on an object outside the
+		// caller's scope, on the untouched fixture, with the audit log
+		// counted around each. Phase 3: the writes in scope.
+		for _, rt := range routes {
+			key := rt.Method + " " + rt.Path
+			spec, ok := specs[key]
+			if !ok || rt.Public || rt.Method != "GET" {
+				continue
+			}
+			objs, _ := objsOf(spec)
+			for _, u := range f.users {
+				for _, o := range objs {
+					code, path, body := f.send(u, rt, spec, o)
+					check(u, key, spec, o, code, path, body)
+				}
+			}
+		}
+		for phase := 2; phase <= 3; phase++ {
+			for _, rt := range routes {
+				key := rt.Method + " " + rt.Path
+				spec, ok := specs[key]
+				if !ok || rt.Public || rt.Method == "GET" || key == "POST /logout" {
+					continue
+				}
+				objs, _ := objsOf(spec)
+				for _, u := range f.users {
+					for _, o := range objs {
+						v := mxVariant(u, o)
+						foreign := spec.kind != "" && (v == "sibling" || v == "parent" || v == "other-county")
+						if foreign != (phase == 2) {
+							continue
+						}
+						before := f.auditCount()
+						code, path, body := f.send(u, rt, spec, o)
+						check(u, key, spec, o, code, path, body)
+						if foreign {
+							if after := f.auditCount(); after != before {
+								fail("%s as %s on %s object %s: %d, and %d audit records were written", key, u.name, v, path, code, after-before)
+							}
+						}
+					}
+				}
+			}
+		}
+		// Logout last.
+		for _, u := range f.users {
+			if code, _ := call(t, f.srv, "POST", "/logout", u.token, nil); code != 204 {
+				t.Errorf("logout %s: %d", u.name, code)
+			}
+		}
+		if violations > 60 {
+			t.Errorf("… and %d more violations", violations-60)
+		}
+		// Per route: how often each variant got through, for the log.
+		type agg struct{ ok, denied int }
+		sum := map[string]map[string]*agg{}
+		for _, r := range results {
+			if sum[r.route] == nil {
+				sum[r.route] = map[string]*agg{}
+			}
+			a := sum[r.route][r.variant]
+			if a == nil {
+				a = &agg{}
+				sum[r.route][r.variant] = a
+			}
+			if r.code/100 == 2 {
+				a.ok++
+			} else {
+				a.denied++
+			}
+		}
+		keys := make([]string, 0, len(sum))
+		for k := range sum {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var noPositive []string
+		for _, k := range keys {
+			var parts []string
+			okAny := false
+			for _, v := range []string{"global", "own", "sibling", "parent", "other-county"} {
+				if a := sum[k][v]; a != nil {
+					parts = append(parts, fmt.Sprintf("%s %d/%d", v, a.ok, a.ok+a.denied))
+					if v == "own" || v == "global" {
+						okAny = okAny || a.ok > 0
+					}
+				}
+			}
+			if !okAny {
+				noPositive = append(noPositive, k)
+			}
+			t.Logf("%-48s %s", k, strings.Join(parts, ", "))
+		}
+		t.Logf("%d requests, %d routes without an in-scope success: %v", len(results), len(noPositive), noPositive)
+		t.Logf("matrix run %v", time.Since(start))
+		_ = context.Background()
+	})
+}
