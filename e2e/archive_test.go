@@ -11,6 +11,7 @@ import (
 
 	"dibao/internal/calendar"
 	"dibao/internal/demo"
+	"dibao/internal/region"
 	"dibao/internal/store"
 )
 
@@ -46,7 +47,7 @@ func TestArchiveAccessThroughTheBrowser(t *testing.T) {
 	w.as("custodian")
 	w.do("archive", chromedp.Navigate(w.base+"/archive"), chromedp.WaitVisible(chromedp.CSS("#catalogue-submit")))
 	w.submitTo("catalogue", "#catalogue-submit", "#archive-notice")
-	recs, err := w.db.ArchiveRecords(ctx, store.ArchiveFilter{Period: period, Type: store.ArchiveScore})
+	recs, err := w.db.ArchiveRecords(ctx, store.ArchiveFilter{Scope: region.All(), Period: period, Type: store.ArchiveScore})
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("no score records for %s: %v", period, err)
 	}
@@ -70,7 +71,7 @@ func TestArchiveAccessThroughTheBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#access-type"), store.ArchiveScore),
 		chromedp.SetValue(chromedp.CSS("#access-days"), "2"))
 	w.submitTo("request", "#access-submit", "#archive-notice")
-	reqs, err := w.db.ArchiveRequests(ctx, w.users["trainer"].ID, "pending")
+	reqs, err := w.db.ArchiveRequests(ctx, region.All(), w.users["trainer"].ID, "pending")
 	if err != nil || len(reqs) != 1 || reqs[0].Period != period || reqs[0].Type != store.ArchiveScore {
 		t.Fatalf("pending requests %+v %v", reqs, err)
 	}

@@ -89,7 +89,7 @@ func (s *server) archiveRequests(w http.ResponseWriter, r *http.Request, p authz
 		}
 		user = 0
 	}
-	rs, err := s.a.DB.ArchiveRequests(r.Context(), user, r.URL.Query().Get("status"))
+	rs, err := s.a.DB.ArchiveRequests(r.Context(), p.Scope(), user, r.URL.Query().Get("status"))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *server) archiveReads(w http.ResponseWriter, r *http.Request, p authz.Pr
 	if !archive.CanSeeLog(p) {
 		return errs.New(errs.Forbidden, "", "只有档案管理员和审计管理员可以查看查阅日志")
 	}
-	reads, err := s.a.DB.ArchiveReads(r.Context(), 500)
+	reads, err := s.a.DB.ArchiveReads(r.Context(), p.Scope(), 500)
 	if err != nil {
 		return err
 	}

@@ -48,20 +48,22 @@ func mxNewID() string {
 }
 
 func mxRoutes() map[string]mxRoute {
-	hhVersion := func(f *mxFixture, o mxObj) string { return fmt.Sprintf("?version=%d", f.version("households", o, "id")) }
+	hhVersion := func(f *mxFixture, o mxObj) string {
+		return fmt.Sprintf("?version=%d", f.version("households", o, "id"))
+	}
 	caseBody := func(f *mxFixture, o mxObj) any {
 		return map[string]any{"version": f.version("cases", o, "id"),
 			"values": map[string][]string{"application_date": {time.Now().Format(time.DateOnly)}}}
 	}
 	none := func(*mxFixture, mxObj) any { return map[string]any{} }
 	return map[string]mxRoute{
-		"POST /login":         {public: true},
-		"GET /openapi.json":   {public: true},
-		"POST /logout":        {}, // run last, per caller
-		"GET /me":             {},
-		"GET /regions":        {},
-		"GET /households":     {},
-		"POST /households":    {kind: "village", body: func(f *mxFixture, o mxObj) any { return mxHousehold(o.region, 0) }},
+		"POST /login":          {public: true},
+		"GET /openapi.json":    {public: true},
+		"POST /logout":         {}, // run last, per caller
+		"GET /me":              {},
+		"GET /regions":         {},
+		"GET /households":      {},
+		"POST /households":     {kind: "village", body: func(f *mxFixture, o mxObj) any { return mxHousehold(o.region, 0) }},
 		"GET /households/{id}": {kind: "household"},
 		"PUT /households/{id}": {kind: "household", body: func(f *mxFixture, o mxObj) any {
 			return mxHousehold(o.region, f.version("households", o, "id"))
@@ -77,9 +79,9 @@ func mxRoutes() map[string]mxRoute {
 		"POST /households/{id}/reveal": {kind: "household", reveal: true, body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"field": "bank_account"}
 		}},
-		"GET /audit":  {},
-		"GET /queue":  {},
-		"GET /cases":  {},
+		"GET /audit": {},
+		"GET /queue": {},
+		"GET /cases": {},
 		"POST /cases": {kind: "free-household", body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"household_id": mustInt(o.params["household"]), "relatives": map[string]any{"none": true}}
 		}},
@@ -87,25 +89,27 @@ func mxRoutes() map[string]mxRoute {
 		"PUT /cases/{id}/materials": {kind: "case", body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"version": f.version("cases", o, "id"), "items": []map[string]string{{"code": "application", "status": "ok"}}}
 		}},
-		"POST /cases/{id}/actions/{transition}":  {kind: "case-intake", body: caseBody},
-		"POST /cases/{id}/files":                 {kind: "case", upload: func(*mxFixture, mxObj) []byte { return []byte("%PDF-1.4 x") }},
-		"GET /cases/{id}/documents/{number}":     {kind: "document"},
-		"GET /files/{token}":                     {kind: "file"},
-		"GET /workflows":                         {},
-		"GET /recipients":                        {},
-		"GET /recipients/{household}/history":    {kind: "recipient"},
-		"GET /recipients/{household}":            {kind: "recipient"},
-		"POST /rosters":                          {kind: "county", body: func(f *mxFixture, o mxObj) any { return map[string]any{"county": o.params["county"], "month": mxNextMonth()} }},
-		"GET /rosters":                           {},
-		"GET /rosters/{id}":                      {kind: "roster"},
-		"POST /rosters/{id}/approve":             {kind: "roster", body: none},
-		"GET /rosters/{id}/bank.csv":             {kind: "roster", reveal: true},
-		"GET /rosters/{id}/diff":                 {kind: "roster"},
-		"GET /rosters/{id}/rows.xlsx":            {kind: "roster"},
-		"GET /rosters/{id}/repay.csv":            {kind: "roster"},
-		"POST /rosters/{id}/bank-result":         {kind: "roster", upload: func(*mxFixture, mxObj) []byte { return []byte("账号,金额,结果\n") }},
-		"GET /policy":                            {},
-		"GET /policy/{name}/history":             {kind: "policy", query: func(f *mxFixture, o mxObj) string { return "?region=" + string(o.region) }},
+		"POST /cases/{id}/actions/{transition}": {kind: "case-intake", body: caseBody},
+		"POST /cases/{id}/files":                {kind: "case", upload: func(*mxFixture, mxObj) []byte { return []byte("%PDF-1.4 x") }},
+		"GET /cases/{id}/documents/{number}":    {kind: "document"},
+		"GET /files/{token}":                    {kind: "file"},
+		"GET /workflows":                        {},
+		"GET /recipients":                       {},
+		"GET /recipients/{household}/history":   {kind: "recipient"},
+		"GET /recipients/{household}":           {kind: "recipient"},
+		"POST /rosters": {kind: "county", body: func(f *mxFixture, o mxObj) any {
+			return map[string]any{"county": o.params["county"], "month": mxNextMonth()}
+		}},
+		"GET /rosters":                   {},
+		"GET /rosters/{id}":              {kind: "roster"},
+		"POST /rosters/{id}/approve":     {kind: "roster", body: none},
+		"GET /rosters/{id}/bank.csv":     {kind: "roster", reveal: true},
+		"GET /rosters/{id}/diff":         {kind: "roster"},
+		"GET /rosters/{id}/rows.xlsx":    {kind: "roster"},
+		"GET /rosters/{id}/repay.csv":    {kind: "roster"},
+		"POST /rosters/{id}/bank-result": {kind: "roster", upload: func(*mxFixture, mxObj) []byte { return []byte("账号,金额,结果\n") }},
+		"GET /policy":                    {},
+		"GET /policy/{name}/history":     {kind: "policy", query: func(f *mxFixture, o mxObj) string { return "?region=" + string(o.region) }},
 		"POST /policy/{name}": {kind: "policy", body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"region_code": string(o.region), "value": 61, "effective_from": "2027-01-01", "note": "矩阵测试"}
 		}},
@@ -122,10 +126,10 @@ func mxRoutes() map[string]mxRoute {
 		"POST /training/plans/{id}/daily-scores": {kind: "plan", body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"person_id": f.by["township"].id, "participation": 5, "homework": 5}
 		}},
-		"GET /me/certifications":      {},
+		"GET /me/certifications":       {},
 		"GET /training/appraisal.xlsx": {},
-		"GET /stats/county":           {},
-		"GET /questions":              {},
+		"GET /stats/county":            {},
+		"GET /questions":               {},
 		"POST /questions": {body: func(*mxFixture, mxObj) any {
 			return map[string]any{"kind": "judge", "category": "policy_law", "difficulty": 2, "stem": "低保审核确认权在县级。", "correct": []int{0}}
 		}},
@@ -172,9 +176,9 @@ func mxRoutes() map[string]mxRoute {
 		"POST /change-reports/{id}/actions/{transition}": {kind: "report-withdraw", body: func(f *mxFixture, o mxObj) any {
 			return map[string]any{"version": f.version("change_reports", o, "id"), "reason": "重复报告"}
 		}},
-		"GET /spot-checks":       {},
-		"POST /spot-checks":      {body: func(*mxFixture, mxObj) any { return map[string]any{"seed": "11"} }},
-		"GET /spot-checks/{id}":  {kind: "spot"},
+		"GET /spot-checks":      {},
+		"POST /spot-checks":     {body: func(*mxFixture, mxObj) any { return map[string]any{"seed": "11"} }},
+		"GET /spot-checks/{id}": {kind: "spot"},
 		"POST /spot-checks/{id}/results": {kind: "spot", body: func(f *mxFixture, o mxObj) any {
 			hh := f.rows("SELECT CAST(household_id AS TEXT) FROM spot_check_results WHERE spot_check_id = ? LIMIT 1", mustInt(o.params["id"]))
 			h := int64(0)
@@ -190,11 +194,11 @@ func mxRoutes() map[string]mxRoute {
 			return map[string]any{"version": f.version("review_tasks", o, "id"), "values": map[string][]string{
 				"verified_on": {time.Now().Format(time.DateOnly)}, "income_check": {"无变化"}, "property_check": {"无变化"}}}
 		}},
-		"GET /review-tasks/{id}/notice": {kind: "review"},
-		"GET /sandbox/scenarios":        {},
-		"GET /sandbox/runs":             {},
-		"POST /sandbox/runs":            {body: func(*mxFixture, mxObj) any { return map[string]any{"scenario": "supplement", "attempt": "makeup"} }},
-		"GET /sandbox/runs/{id}":        {kind: "run"},
+		"GET /review-tasks/{id}/notice":   {kind: "review"},
+		"GET /sandbox/scenarios":          {},
+		"GET /sandbox/runs":               {},
+		"POST /sandbox/runs":              {body: func(*mxFixture, mxObj) any { return map[string]any{"scenario": "supplement", "attempt": "makeup"} }},
+		"GET /sandbox/runs/{id}":          {kind: "run"},
 		"POST /sandbox/runs/{id}/advance": {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"days": 1} }},
 		"POST /sandbox/runs/{id}/finish":  {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"amount": "100.00"} }},
 		"POST /sandbox/runs/{id}/rubric":  {kind: "run", body: func(*mxFixture, mxObj) any { return map[string]any{"scores": map[string]int{}} }},
@@ -336,11 +340,22 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		var results []mxResult
 		violations := 0
+		// One line per route and kind of violation, with its count.
+		type vio struct {
+			first string
+			n     int
+		}
+		vios := map[string]*vio{}
+		var vioKeys []string
 		fail := func(format string, args ...any) {
 			violations++
-			if violations <= 60 {
-				t.Errorf(format, args...)
+			msg := fmt.Sprintf(format, args...)
+			k := strings.SplitN(msg, " as ", 2)[0] + " | " + format
+			if vios[k] == nil {
+				vios[k] = &vio{first: msg}
+				vioKeys = append(vioKeys, k)
 			}
+			vios[k].n++
 		}
 		check := func(u *mxUser, key string, spec mxRoute, o mxObj, code int, path string, body []byte) {
 			variant := mxVariant(u, o)
@@ -434,8 +449,8 @@ func TestAccessMatrix(t *testing.T) {
 				t.Errorf("logout %s: %d", u.name, code)
 			}
 		}
-		if violations > 60 {
-			t.Errorf("… and %d more violations", violations-60)
+		for _, k := range vioKeys {
+			t.Errorf("%s (×%d)", vios[k].first, vios[k].n)
 		}
 		// Per route: how often each variant got through, for the log.
 		type agg struct{ ok, denied int }

@@ -128,6 +128,21 @@ func (s *Service) county(ctx context.Context, p authz.Principal) region.Code {
 	return ""
 }
 
+// counties lists every county: the sweep runs each with its own retention.
+func (s *Service) counties(ctx context.Context) []region.Code {
+	rs, err := s.DB.Regions(ctx, region.All())
+	if err != nil {
+		return nil
+	}
+	var out []region.Code
+	for _, r := range rs {
+		if r.Level == region.County {
+			out = append(out, r.Code)
+		}
+	}
+	return out
+}
+
 func (s *Service) retention(ctx context.Context, county region.Code, now time.Time) (map[string]int, error) {
 	set := policy.Defaults()
 	if county != "" {
@@ -188,6 +203,7 @@ func (s *Service) List(ctx context.Context, p authz.Principal, f store.ArchiveFi
 	if !CanView(p) {
 		return nil, deny("无权查看培训档案目录")
 	}
+	f.Scope = p.Scope()
 	return s.DB.ArchiveRecords(ctx, f)
 }
 
@@ -227,7 +243,7 @@ func (s *Service) Request(ctx context.Context, p authz.Principal, r store.Archiv
 	var id int64
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		if r.RecordID != 0 {
-			if _, err := tx.ArchiveRecord(ctx, r.RecordID); err != nil {
+			if _, err := tx.ArchiveRecord(ctx, p.Scope(), r.RecordID); err != nil {
 				return errs.Invalidf("record", "档案记录不存在")
 			}
 		}
@@ -279,7 +295,7 @@ func (s *Service) decide(ctx context.Context, p authz.Principal, id int64, set f
 	}
 	now := s.DB.Now()
 	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		r, err := tx.ArchiveRequest(ctx, id)
+		r, err := tx.ArchiveRequest(ctx, p.Scope(), id)
 		if err != nil {
 			return err
 		}
@@ -318,7 +334,7 @@ func (s *Service) Open(ctx context.Context, p authz.Principal, id int64) (Opened
 	now := s.DB.Now()
 	refused := false
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		rec, err := tx.ArchiveRecord(ctx, id)
+		rec, err := tx.ArchiveRecord(ctx, p.Scope(), id)
 		if err != nil {
 			return err
 		}
@@ -381,6 +397,9 @@ func (s *Service) Correct(ctx context.Context, p authz.Principal, id int64, c st
 	}
 	var v int
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		if _, err := tx.ArchiveRecord(ctx, p.Scope(), id); err != nil {
+			return err
+		}
 		if v, err = tx.AddArchiveVersion(ctx, id, string(b), note, s.DB.Now()); err != nil {
 			return err
 		}
@@ -398,7 +417,7 @@ func (s *Service) Current(ctx context.Context, p authz.Principal, id int64) (sto
 		return c, deny("只有档案管理员可以更正档案")
 	}
 	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
-		rec, err := tx.ArchiveRecord(ctx, id)
+		rec, err := tx.ArchiveRecord(ctx, p.Scope(), id)
 		if err != nil {
 			return err
 		}
@@ -430,7 +449,8 @@ func (s *Service) Sweep(ctx context.Context, p authz.Principal, county region.Co
 	if err != nil {
 		return 0, err
 	}
-	all, err := s.DB.ArchiveRecords(ctx, store.ArchiveFilter{})
+	// Retention is the county's: only its records are swept with it.
+	all, err := s.DB.ArchiveRecords(ctx, store.ArchiveFilter{Scope: region.ScopeOf(county)})
 	if err != nil {
 		return 0, err
 	}
@@ -473,10 +493,12 @@ func Every(ctx context.Context, s *Service, interval time.Duration, log *slog.Lo
 		} else if n > 0 {
 			log.Info("archive: records catalogued", "count", n)
 		}
-		if n, err := s.Sweep(ctx, p, ""); err != nil && ctx.Err() == nil {
-			log.Error("archive: retention sweep", "err", err)
-		} else if n > 0 {
-			log.Info("archive: records past retention removed", "count", n)
+		for _, c := range s.counties(ctx) {
+			if n, err := s.Sweep(ctx, p, c); err != nil && ctx.Err() == nil {
+				log.Error("archive: retention sweep", "county", c, "err", err)
+			} else if n > 0 {
+				log.Info("archive: records past retention removed", "county", c, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -12,6 +12,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/policy"
+	"dibao/internal/region"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
@@ -84,7 +85,7 @@ func setup(t *testing.T, db *store.DB) *world {
 
 func (w *world) record(t *testing.T, typ, period string) store.ArchiveRecord {
 	t.Helper()
-	rs, err := w.db.ArchiveRecords(bg, store.ArchiveFilter{Type: typ, Period: period})
+	rs, err := w.db.ArchiveRecords(bg, store.ArchiveFilter{Scope: region.All(), Type: typ, Period: period})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("records %s %s: %v %v", typ, period, rs, err)
 	}
@@ -188,7 +189,7 @@ func TestRequestApproveReadExpire(t *testing.T) {
 		if _, err := w.svc.Open(bg, w.trainer, sess.ID); !errors.Is(err, archive.ErrNoGrant) {
 			t.Fatalf("other type opened: %v", err)
 		}
-		reads, err := db.ArchiveReads(bg, 10)
+		reads, err := db.ArchiveReads(bg, region.All(), 10)
 		if err != nil || len(reads) != 1 || reads[0].Username != "trainer" || reads[0].RecordID != q3.ID || reads[0].RequestID != id {
 			t.Fatalf("read log %+v %v", reads, err)
 		}
@@ -200,14 +201,14 @@ func TestRequestApproveReadExpire(t *testing.T) {
 		if _, err := w.svc.Open(bg, w.trainer, q3.ID); !errors.Is(err, archive.ErrNoGrant) {
 			t.Fatalf("read after expiry: %v", err)
 		}
-		if reads, _ := db.ArchiveReads(bg, 10); len(reads) != 1 {
+		if reads, _ := db.ArchiveReads(bg, region.All(), 10); len(reads) != 1 {
 			t.Fatalf("refused read logged as a read: %+v", reads)
 		}
 		// The custodian reads without a request; the read is logged too.
 		if o, err := w.svc.Open(bg, w.custodian, sess.ID); err != nil || o.RequestID != 0 || len(o.Content.Rows) != 1 {
 			t.Fatalf("custodian read: %+v %v", o, err)
 		}
-		if reads, _ := db.ArchiveReads(bg, 10); len(reads) != 2 {
+		if reads, _ := db.ArchiveReads(bg, region.All(), 10); len(reads) != 2 {
 			t.Fatalf("read log %+v", reads)
 		}
 	})
@@ -240,7 +241,7 @@ func TestRequestOneRecordAndRefusal(t *testing.T) {
 				t.Errorf("%s: %v", c.name, err)
 			}
 		}
-		if rs, _ := db.ArchiveRequests(bg, 0, ""); len(rs) != 0 {
+		if rs, _ := db.ArchiveRequests(bg, region.All(), 0, ""); len(rs) != 0 {
 			t.Fatalf("bad input stored %d requests", len(rs))
 		}
 		one, err := w.svc.Request(bg, w.trainer, store.ArchiveRequest{Purpose: "备课", RecordID: sess.ID, Days: 3})
@@ -257,7 +258,7 @@ func TestRequestOneRecordAndRefusal(t *testing.T) {
 		if err := w.svc.Refuse(bg, w.leader, other, "反馈仅供培训管理员查阅"); err != nil {
 			t.Fatal(err)
 		}
-		rs, _ := db.ArchiveRequests(bg, w.trainer.UserID, "refused")
+		rs, _ := db.ArchiveRequests(bg, region.All(), w.trainer.UserID, "refused")
 		if len(rs) != 1 || rs[0].Reason != "反馈仅供培训管理员查阅" || rs[0].DecidedBy != "leader" {
 			t.Fatalf("refused %+v", rs)
 		}
@@ -366,7 +367,7 @@ func TestRetentionSweep(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("sweep removed %d (%v), want the feedback set", n, err)
 		}
-		if rs, _ := db.ArchiveRecords(bg, store.ArchiveFilter{Type: store.ArchiveFeedback}); len(rs) != 0 {
+		if rs, _ := db.ArchiveRecords(bg, store.ArchiveFilter{Scope: region.All(), Type: store.ArchiveFeedback}); len(rs) != 0 {
 			t.Fatalf("feedback still listed: %+v", rs)
 		}
 		if v, _ := db.QueryStrings(bg, "SELECT note FROM archive_record_versions"); len(v) != 0 {
@@ -380,7 +381,7 @@ func TestRetentionSweep(t *testing.T) {
 		if n, err := w.svc.Catalogue(bg, authz.System("archive")); err != nil || n != 0 {
 			t.Fatalf("resync %d %v", n, err)
 		}
-		if all, _ := db.ArchiveRecords(bg, store.ArchiveFilter{}); len(all) != 5 {
+		if all, _ := db.ArchiveRecords(bg, store.ArchiveFilter{Scope: region.All()}); len(all) != 5 {
 			t.Fatalf("%d left, want 5", len(all))
 		}
 	})
@@ -403,7 +404,7 @@ func TestRetentionFollowsPolicy(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("swept %d (%v), want the feedback set", n, err)
 		}
-		if rs, _ := db.ArchiveRecords(bg, store.ArchiveFilter{}); len(rs) != 5 {
+		if rs, _ := db.ArchiveRecords(bg, store.ArchiveFilter{Scope: region.All()}); len(rs) != 5 {
 			t.Fatalf("%d left", len(rs))
 		}
 	})

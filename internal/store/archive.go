@@ -11,6 +11,7 @@ import (
 
 	"dibao/internal/calendar"
 	"dibao/internal/errs"
+	"dibao/internal/region"
 )
 
 // Training archive (issue 7 items 1, 2, 4): the catalogue, its corrections,
@@ -40,6 +41,7 @@ type ArchiveRecord struct {
 	SourceAt  time.Time
 	Version   int
 	CreatedAt time.Time
+	Region    region.Code // the source's region (the plan's); the store scopes by it
 }
 
 // ArchiveContent is a record's content: labelled fields and a table. It is
@@ -110,12 +112,12 @@ func dayMS(day string) int64 {
 	return ms(t)
 }
 
-const archiveCols = "id, rtype, ref, title, period, category, source_at, version, created_at"
+const archiveCols = "id, rtype, ref, title, period, category, source_at, version, created_at, region_code"
 
 func scanArchiveRecord(s scanner) (ArchiveRecord, error) {
 	var r ArchiveRecord
 	var src, created int64
-	err := s.Scan(&r.ID, &r.Type, &r.Ref, &r.Title, &r.Period, &r.Category, &src, &r.Version, &created)
+	err := s.Scan(&r.ID, &r.Type, &r.Ref, &r.Title, &r.Period, &r.Category, &src, &r.Version, &created, &r.Region)
 	r.SourceAt, r.CreatedAt = fromMS(src), fromMS(created)
 	return r, err
 }
@@ -145,39 +147,45 @@ func (tx *Tx) ArchiveSources(ctx context.Context) ([]ArchiveRecord, error) {
 		q    string
 		scan func(*sql.Rows) (ArchiveRecord, error)
 	}{
-		{"SELECT id, kind, title, period_start FROM training_plans ORDER BY id", func(rs *sql.Rows) (ArchiveRecord, error) {
+		{"SELECT id, kind, title, period_start, region_code FROM training_plans ORDER BY id", func(rs *sql.Rows) (ArchiveRecord, error) {
 			var id int64
 			var kind, title, start string
-			err := rs.Scan(&id, &kind, &title, &start)
-			return ArchiveRecord{Type: ArchivePlan, Ref: itoa(id), Title: "培训计划：" + title, Category: kind, SourceAt: fromMS(dayMS(start))}, err
+			var reg region.Code
+			err := rs.Scan(&id, &kind, &title, &start, &reg)
+			return ArchiveRecord{Type: ArchivePlan, Ref: itoa(id), Title: "培训计划：" + title, Category: kind, SourceAt: fromMS(dayMS(start)), Region: reg}, err
 		}},
-		{"SELECT id, category, title, created_at FROM learning_items ORDER BY id", func(rs *sql.Rows) (ArchiveRecord, error) {
+		{`SELECT li.id, li.category, li.title, li.created_at, COALESCE(p.region_code, u.region_code, '') FROM learning_items li
+			LEFT JOIN training_plans p ON p.id = li.plan_id LEFT JOIN users u ON u.id = li.created_by ORDER BY li.id`, func(rs *sql.Rows) (ArchiveRecord, error) {
 			var id, at int64
 			var cat, title string
-			err := rs.Scan(&id, &cat, &title, &at)
-			return ArchiveRecord{Type: ArchiveMaterial, Ref: itoa(id), Title: "培训资料：" + title, Category: cat, SourceAt: fromMS(at)}, err
+			var reg region.Code
+			err := rs.Scan(&id, &cat, &title, &at, &reg)
+			return ArchiveRecord{Type: ArchiveMaterial, Ref: itoa(id), Title: "培训资料：" + title, Category: cat, SourceAt: fromMS(at), Region: reg}, err
 		}},
-		{"SELECT id, kind, title, starts_at FROM training_sessions ORDER BY id", func(rs *sql.Rows) (ArchiveRecord, error) {
+		{`SELECT s.id, s.kind, s.title, s.starts_at, p.region_code FROM training_sessions s JOIN training_plans p ON p.id = s.plan_id ORDER BY s.id`, func(rs *sql.Rows) (ArchiveRecord, error) {
 			var id, at int64
 			var kind, title string
-			err := rs.Scan(&id, &kind, &title, &at)
-			return ArchiveRecord{Type: ArchiveSession, Ref: itoa(id), Title: "培训记录：" + title, Category: kind, SourceAt: fromMS(at)}, err
+			var reg region.Code
+			err := rs.Scan(&id, &kind, &title, &at, &reg)
+			return ArchiveRecord{Type: ArchiveSession, Ref: itoa(id), Title: "培训记录：" + title, Category: kind, SourceAt: fromMS(at), Region: reg}, err
 		}},
-		{`SELECT r.plan_id, r.kind, p.title, MIN(r.recorded_at) FROM assessment_results r
-			JOIN training_plans p ON p.id = r.plan_id GROUP BY r.plan_id, r.kind, p.title ORDER BY r.plan_id, r.kind`,
+		{`SELECT r.plan_id, r.kind, p.title, MIN(r.recorded_at), p.region_code FROM assessment_results r
+			JOIN training_plans p ON p.id = r.plan_id GROUP BY r.plan_id, r.kind, p.title, p.region_code ORDER BY r.plan_id, r.kind`,
 			func(rs *sql.Rows) (ArchiveRecord, error) {
 				var id, at int64
 				var kind, title string
-				err := rs.Scan(&id, &kind, &title, &at)
-				return ArchiveRecord{Type: ArchiveScore, Ref: itoa(id) + ":" + kind, Title: "考核成绩：" + title, Category: kind, SourceAt: fromMS(at)}, err
+				var reg region.Code
+				err := rs.Scan(&id, &kind, &title, &at, &reg)
+				return ArchiveRecord{Type: ArchiveScore, Ref: itoa(id) + ":" + kind, Title: "考核成绩：" + title, Category: kind, SourceAt: fromMS(at), Region: reg}, err
 			}},
-		{`SELECT s.id, s.kind, s.title, s.starts_at FROM training_sessions s
+		{`SELECT s.id, s.kind, s.title, s.starts_at, p.region_code FROM training_sessions s JOIN training_plans p ON p.id = s.plan_id
 			WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.session_id = s.id) ORDER BY s.id`,
 			func(rs *sql.Rows) (ArchiveRecord, error) {
 				var id, at int64
 				var kind, title string
-				err := rs.Scan(&id, &kind, &title, &at)
-				return ArchiveRecord{Type: ArchiveFeedback, Ref: itoa(id), Title: "培训反馈：" + title, Category: kind, SourceAt: fromMS(at)}, err
+				var reg region.Code
+				err := rs.Scan(&id, &kind, &title, &at, &reg)
+				return ArchiveRecord{Type: ArchiveFeedback, Ref: itoa(id), Title: "培训反馈：" + title, Category: kind, SourceAt: fromMS(at), Region: reg}, err
 			}},
 	}
 	for _, s := range steps {
@@ -191,9 +199,9 @@ func (tx *Tx) ArchiveSources(ctx context.Context) ([]ArchiveRecord, error) {
 // AddArchiveRecord adds r to the catalogue unless an entry of the same type
 // and source is there already; it reports whether it added one.
 func (tx *Tx) AddArchiveRecord(ctx context.Context, r ArchiveRecord, now time.Time) (bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO archive_records (rtype, ref, title, period, category, source_at, version, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (rtype, ref) DO NOTHING`,
-		r.Type, r.Ref, r.Title, r.Period, r.Category, ms(r.SourceAt), ms(now))
+	res, err := tx.exec(ctx, `INSERT INTO archive_records (rtype, ref, title, period, category, source_at, version, created_at, region_code)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (rtype, ref) DO NOTHING`,
+		r.Type, r.Ref, r.Title, r.Period, r.Category, ms(r.SourceAt), ms(now), string(r.Region))
 	if err != nil {
 		return false, mapErr(err, "写入档案目录失败")
 	}
@@ -202,31 +210,32 @@ func (tx *Tx) AddArchiveRecord(ctx context.Context, r ArchiveRecord, now time.Ti
 }
 
 // ArchiveFilter narrows the catalogue; empty fields match everything.
+// Scope is the caller's region scope: the zero Scope matches nothing.
 type ArchiveFilter struct {
+	Scope                  region.Scope
 	Period, Type, Category string
 }
 
-// ArchiveRecords lists the catalogue, newest period first.
+// ArchiveRecords lists the catalogue within f.Scope, newest period first.
 func (db *DB) ArchiveRecords(ctx context.Context, f ArchiveFilter) ([]ArchiveRecord, error) {
-	var where []string
-	var args []any
+	where := []string{"region_code >= ? AND region_code < ?"}
+	args := []any{string(f.Scope.Lo), string(f.Scope.Hi)}
 	for _, c := range []struct{ col, v string }{{"period", f.Period}, {"rtype", f.Type}, {"category", f.Category}} {
 		if c.v != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
 	}
-	q := "SELECT " + archiveCols + " FROM archive_records"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := "SELECT " + archiveCols + " FROM archive_records WHERE " + strings.Join(where, " AND ")
 	q += " ORDER BY period DESC, rtype, id"
 	return collect(ctx, db, db.r, "读取档案目录失败", q, args, scanArchiveRecord)
 }
 
-// ArchiveRecord reads one catalogue entry.
-func (tx *Tx) ArchiveRecord(ctx context.Context, id int64) (ArchiveRecord, error) {
-	r, err := scanArchiveRecord(tx.queryRow(ctx, "SELECT "+archiveCols+" FROM archive_records WHERE id = ?", id))
+// ArchiveRecord reads one catalogue entry within scope; outside it the
+// entry does not exist.
+func (tx *Tx) ArchiveRecord(ctx context.Context, scope region.Scope, id int64) (ArchiveRecord, error) {
+	r, err := scanArchiveRecord(tx.queryRow(ctx, "SELECT "+archiveCols+" FROM archive_records WHERE id = ? AND region_code >= ? AND region_code < ?",
+		id, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errs.New(errs.NotFound, "", "档案记录不存在")
 	}
@@ -304,9 +313,13 @@ func (tx *Tx) AddArchiveRequest(ctx context.Context, r ArchiveRequest) (int64, e
 	return id, mapErr(err, "保存查阅申请失败")
 }
 
-// ArchiveRequest reads one request.
-func (tx *Tx) ArchiveRequest(ctx context.Context, id int64) (ArchiveRequest, error) {
-	r, err := scanArchiveRequest(tx.queryRow(ctx, "SELECT "+archiveReqCols+" FROM archive_requests WHERE id = ?", id))
+// archiveReqScope limits requests to those filed by users within a scope.
+const archiveReqScope = " AND user_id IN (SELECT u.id FROM users u WHERE u.region_code >= ? AND u.region_code < ?)"
+
+// ArchiveRequest reads one request filed by a user within scope.
+func (tx *Tx) ArchiveRequest(ctx context.Context, scope region.Scope, id int64) (ArchiveRequest, error) {
+	r, err := scanArchiveRequest(tx.queryRow(ctx, "SELECT "+archiveReqCols+" FROM archive_requests WHERE id = ?"+archiveReqScope,
+		id, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errs.New(errs.NotFound, "", "查阅申请不存在")
 	}
@@ -328,11 +341,12 @@ func (tx *Tx) DecideArchiveRequest(ctx context.Context, r ArchiveRequest) error 
 	return nil
 }
 
-// ArchiveRequests lists requests, newest first: a user's own (userID > 0)
-// or all of them with the given status ("" = any).
-func (db *DB) ArchiveRequests(ctx context.Context, userID int64, status string) ([]ArchiveRequest, error) {
-	q := "SELECT " + archiveReqCols + " FROM archive_requests WHERE 1 = 1"
-	var args []any
+// ArchiveRequests lists requests filed by users within scope, newest
+// first: a user's own (userID > 0) or all of them with the given status
+// ("" = any).
+func (db *DB) ArchiveRequests(ctx context.Context, scope region.Scope, userID int64, status string) ([]ArchiveRequest, error) {
+	q := "SELECT " + archiveReqCols + " FROM archive_requests WHERE 1 = 1" + archiveReqScope
+	args := []any{string(scope.Lo), string(scope.Hi)}
 	if userID > 0 {
 		q += " AND user_id = ?"
 		args = append(args, userID)
@@ -364,11 +378,12 @@ func (tx *Tx) AddArchiveRead(ctx context.Context, r ArchiveRead) error {
 	return mapErr(err, "记录查阅日志失败")
 }
 
-// ArchiveReads lists the read log, newest first.
-func (db *DB) ArchiveReads(ctx context.Context, limit int) ([]ArchiveRead, error) {
+// ArchiveReads lists the reads by users within scope, newest first.
+func (db *DB) ArchiveReads(ctx context.Context, scope region.Scope, limit int) ([]ArchiveRead, error) {
 	return collect(ctx, db, db.r, "读取查阅日志失败",
-		"SELECT id, record_id, title, request_id, user_id, username, read_at FROM archive_reads ORDER BY id DESC LIMIT "+strconv.Itoa(limit),
-		nil, func(s scanner) (ArchiveRead, error) {
+		"SELECT id, record_id, title, request_id, user_id, username, read_at FROM archive_reads WHERE 1 = 1"+archiveReqScope+
+			" ORDER BY id DESC LIMIT "+strconv.Itoa(limit),
+		[]any{string(scope.Lo), string(scope.Hi)}, func(s scanner) (ArchiveRead, error) {
 			var r ArchiveRead
 			var at int64
 			err := s.Scan(&r.ID, &r.RecordID, &r.Title, &r.RequestID, &r.UserID, &r.Username, &at)

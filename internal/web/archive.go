@@ -152,7 +152,7 @@ func (s *server) archiveIndexPage(r *http.Request, p authz.Principal, form archi
 	if err != nil {
 		return archiveIndexPage{}, err
 	}
-	mine, err := s.a.DB.ArchiveRequests(r.Context(), p.UserID, "")
+	mine, err := s.a.DB.ArchiveRequests(r.Context(), p.Scope(), p.UserID, "")
 	if err != nil {
 		return archiveIndexPage{}, err
 	}
@@ -236,7 +236,7 @@ func (s *server) renderQueue(w http.ResponseWriter, r *http.Request, p authz.Pri
 	if !archive.CanDecide(p) {
 		return errs.New(errs.Forbidden, "", "只有档案管理员或县级业务管理员可以审批查阅申请")
 	}
-	all, err := s.a.DB.ArchiveRequests(r.Context(), 0, "")
+	all, err := s.a.DB.ArchiveRequests(r.Context(), p.Scope(), 0, "")
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *server) archiveReads(w http.ResponseWriter, r *http.Request, p authz.Pr
 	if !archive.CanSeeLog(p) {
 		return errs.New(errs.Forbidden, "", "只有档案管理员和审计管理员可以查看查阅日志")
 	}
-	reads, err := s.a.DB.ArchiveReads(r.Context(), 500)
+	reads, err := s.a.DB.ArchiveReads(r.Context(), p.Scope(), 500)
 	if err != nil {
 		return err
 	}

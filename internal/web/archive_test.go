@@ -12,6 +12,7 @@ import (
 	"dibao/internal/access"
 	"dibao/internal/archive"
 	"dibao/internal/authz"
+	"dibao/internal/region"
 	"dibao/internal/store"
 )
 
@@ -68,7 +69,7 @@ func TestArchivePages(t *testing.T) {
 	if r.StatusCode != 200 || !strings.Contains(r.body, "考核成绩：三季度常规培训") || !strings.Contains(r.body, `id="access-form"`) {
 		t.Fatalf("catalogue page: %d %s", r.StatusCode, r.body)
 	}
-	recs, _ := e.a.DB.ArchiveRecords(bg, store.ArchiveFilter{Type: store.ArchiveScore})
+	recs, _ := e.a.DB.ArchiveRecords(bg, store.ArchiveFilter{Scope: region.All(), Type: store.ArchiveScore})
 	if len(recs) != 1 {
 		t.Fatalf("records %+v", recs)
 	}
@@ -92,7 +93,7 @@ func TestArchivePages(t *testing.T) {
 			t.Errorf("%v: %d, want message %q", c.v, r.StatusCode, c.want)
 		}
 	}
-	if rs, _ := e.a.DB.ArchiveRequests(bg, 0, ""); len(rs) != 0 {
+	if rs, _ := e.a.DB.ArchiveRequests(bg, region.All(), 0, ""); len(rs) != 0 {
 		t.Fatalf("bad input stored %+v", rs)
 	}
 	if r := tr.post("/archive/requests", url.Values{"purpose": {"复盘三季度考核"}, "period": {"2026-Q3"}, "type": {"score"}, "days": {"5"}}); r.StatusCode != http.StatusSeeOther {
