@@ -23,6 +23,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
+	"dibao/internal/deid"
 	"dibao/internal/demo"
 	"dibao/internal/exams"
 	"dibao/internal/fakedata"
@@ -301,7 +302,7 @@ func (f *mxFixture) objects() {
 	// A file on each open case.
 	for _, o := range f.objs["case"] {
 		clerk := map[region.Code]string{mxVillageA: "village", mxVillageB: "mx-clerk-b"}[o.region]
-		f.upload(clerk, "/cases/"+o.params["id"]+"/files", "file", "证明.pdf", []byte("%PDF-1.4 matrix"))
+		f.upload(clerk, "/cases/"+o.params["id"]+"/files?material=application", "file", "证明.pdf", []byte("%PDF-1.4 matrix"))
 	}
 	for _, r := range f.rows(`SELECT f.token || '|' || c.region_code FROM case_files f JOIN cases c ON c.id = f.case_id`) {
 		f.obj("file", region.Code(r[1]), "token", r[0])
@@ -366,6 +367,16 @@ func (f *mxFixture) objects() {
 		body := f.api(c.user, "POST", "/archive/requests", map[string]any{"purpose": "复盘", "record_id": mustInt(rec), "days": 3})
 		f.objs["archive-request"] = append(f.objs["archive-request"], mxObj{region: c.county, owner: f.by[c.user].id,
 			params: map[string]string{"id": idOf(body)}})
+	}
+	// An exam of the second county's plan, and an attempt in each county.
+	for _, o := range f.objs["plan"] {
+		if o.region == mxCounty2 {
+			f.api("mx2-training_admin", "POST", "/exams", mxExam(f, o))
+		}
+	}
+	for _, r := range f.rows(`SELECT CAST(MAX(e.id) AS TEXT) || '|' || p.region_code FROM exams e JOIN training_plans p ON p.id = e.plan_id GROUP BY p.region_code`) {
+		who := map[region.Code]string{demo.CountyCode: "village", mxCounty2: "mx-town-2"}[region.Code(r[1])]
+		f.api(who, "POST", "/exams/"+r[0]+"/attempts", map[string]any{"kind": "first"})
 	}
 	for _, r := range f.rows(`SELECT CAST(MAX(e.id) AS TEXT) || '|' || p.region_code FROM exams e JOIN training_plans p ON p.id = e.plan_id GROUP BY p.region_code`) {
 		f.obj("exam", region.Code(r[1]), "id", r[0])
@@ -452,6 +463,9 @@ func sensitive(b []byte) []string {
 	var out []string
 	for _, x := range texts {
 		for _, m := range reID.FindAllSubmatch(x, -1) {
+			if strings.HasPrefix(string(m[1]), deid.FakeRegion) {
+				continue // a de-identified number: no one's
+			}
 			if _, err := idcard.Parse(string(m[1]), time.Now()); err == nil {
 				out = append(out, "id:"+string(m[1]))
 			}

@@ -8,15 +8,20 @@ import (
 
 	"dibao/internal/audit"
 	"dibao/internal/authz"
+	"dibao/internal/region"
 	"dibao/internal/store"
 )
 
 // List returns audit records newest first, filtered by f, to a caller
 // holding the audit-view permission. The audit trail covers the whole
-// county: who looked at what is itself evidence, so it is not cut by region.
+// county: who looked at what is itself evidence, so it is not cut by region
+// within the county — but another county's trail is not this auditor's.
+// Batch principals (no region) are listed to every auditor.
 func List(ctx context.Context, db *store.DB, p authz.Principal, f store.AuditFilter) ([]audit.Record, error) {
 	if err := p.Require(authz.AuditView); err != nil {
 		return nil, err
 	}
+	sc := region.ScopeOf(p.Region.County())
+	f.Scope = &sc
 	return db.AuditRecords(ctx, f)
 }

@@ -219,7 +219,7 @@ func (s *Service) CreateExam(ctx context.Context, p authz.Principal, in ExamInpu
 	}
 	e := store.Exam{Title: in.Title, PlanID: in.PlanID, OpensAt: in.OpensAt, ClosesAt: in.ClosesAt, Minutes: in.Minutes,
 		ClosedBook: in.ClosedBook, Review: in.Review, PaperDef: in.Paper, Seed: in.Seed}
-	plan, err := s.DB.TrainingPlan(ctx, in.PlanID)
+	plan, err := s.DB.TrainingPlanFor(ctx, p.Region, in.PlanID)
 	if err != nil {
 		return 0, errs.Invalidf("plan_id", "培训计划不存在")
 	}
@@ -254,7 +254,7 @@ func (s *Service) CreateExam(ctx context.Context, p authz.Principal, in ExamInpu
 // p's plans otherwise.
 func (s *Service) Exams(ctx context.Context, p authz.Principal) ([]store.Exam, error) {
 	if CanManage(p) {
-		return s.DB.Exams(ctx)
+		return s.DB.ExamsFor(ctx, p.Region)
 	}
 	if err := signedIn(p); err != nil {
 		return nil, err
@@ -275,12 +275,18 @@ func (s *Service) Exam(ctx context.Context, p authz.Principal, id int64) (store.
 	if err := mustManage(p); err != nil {
 		return store.Exam{}, err
 	}
+	if err := s.DB.ExamVisible(ctx, p.Region, id); err != nil {
+		return store.Exam{}, err
+	}
 	return s.exam(ctx, id)
 }
 
 // ExamEvents lists the leave-page events of an exam's attempts.
 func (s *Service) ExamEvents(ctx context.Context, p authz.Principal, examID int64) (map[int64][]store.AttemptEvent, error) {
 	if err := mustManage(p); err != nil {
+		return nil, err
+	}
+	if err := s.DB.ExamVisible(ctx, p.Region, examID); err != nil {
 		return nil, err
 	}
 	return s.DB.ExamEvents(ctx, examID)
@@ -291,7 +297,10 @@ func (s *Service) ExamAttempts(ctx context.Context, p authz.Principal, examID in
 	if err := mustManage(p); err != nil {
 		return nil, err
 	}
-	return s.DB.ExamAttempts(ctx, examID)
+	if err := s.DB.ExamVisible(ctx, p.Region, examID); err != nil {
+		return nil, err
+	}
+	return s.DB.ExamAttemptsIn(ctx, p.Scope(), examID)
 }
 
 // MyAttempts lists p's own attempts.
@@ -452,8 +461,15 @@ func (s *Service) MyView(ctx context.Context, p authz.Principal, examID int64) (
 
 func (s *Service) view(ctx context.Context, p authz.Principal, a store.Attempt) (View, error) {
 	var v View
-	if a.PersonID != p.UserID && !CanManage(p) {
-		return v, errs.New(errs.NotFound, "", "考试记录不存在")
+	if a.PersonID != p.UserID {
+		// A manager reads the attempts of candidates within their scope,
+		// of exams they may address — not another county's.
+		if !CanManage(p) || s.DB.ExamVisible(ctx, p.Region, a.ExamID) != nil {
+			return v, errs.New(errs.NotFound, "", "考试记录不存在")
+		}
+		if _, err := s.DB.UserInScope(ctx, p.Scope(), a.PersonID); err != nil {
+			return v, errs.New(errs.NotFound, "", "考试记录不存在")
+		}
 	}
 	var err error
 	if a.Status == store.AttemptOpen && !s.now().Before(a.Deadline) {
@@ -730,8 +746,13 @@ func (s *Service) ForCandidate(ctx context.Context, p authz.Principal, examID in
 		return store.Exam{}, err
 	}
 	e, err := s.exam(ctx, examID)
-	if err != nil || CanManage(p) {
+	if err != nil {
 		return e, err
+	}
+	if CanManage(p) {
+		if err := s.DB.ExamVisible(ctx, p.Region, examID); err == nil {
+			return e, nil
+		}
 	}
 	ok, err := s.DB.InExam(ctx, examID, p.UserID)
 	if err != nil {

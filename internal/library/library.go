@@ -151,7 +151,7 @@ func (s *Service) Draft(ctx context.Context, p authz.Principal, caseID int64) (E
 
 // Get returns a library case. Drafts and rejected cases are for curators only.
 func (s *Service) Get(ctx context.Context, p authz.Principal, id int64) (Entry, error) {
-	lc, err := s.DB.LibraryCase(ctx, id)
+	lc, err := s.DB.LibraryCase(ctx, readScope(p), id)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -174,7 +174,16 @@ func (s *Service) List(ctx context.Context, p authz.Principal, f store.LibraryFi
 	default:
 		return nil, errs.Invalidf("status", "状态只能是 draft、published 或 rejected")
 	}
+	f.Scope = readScope(p)
 	return s.DB.LibraryCases(ctx, f)
+}
+
+// readScope is what a reader of the library sees: the de-identified cases
+// of their whole county (a village clerk learns from the county's cases),
+// never another county's. Curating (review, tags, seminars) stays within
+// the curator's own scope.
+func readScope(p authz.Principal) region.Scope {
+	return region.ScopeOf(p.Region.County())
 }
 
 // Review publishes or rejects a draft; a note is required for a rejection.
@@ -194,7 +203,7 @@ func (s *Service) Review(ctx context.Context, p authz.Principal, id int64, appro
 		status, verb = "rejected", "审核退回"
 	}
 	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		lc, err := tx.LibraryCase(ctx, id)
+		lc, err := tx.LibraryCase(ctx, p.Scope(), id)
 		if err != nil {
 			return err
 		}
@@ -242,7 +251,7 @@ func (s *Service) Tag(ctx context.Context, p authz.Principal, id int64, topics [
 		return err
 	}
 	return s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		if _, err := tx.LibraryCase(ctx, id); err != nil {
+		if _, err := tx.LibraryCase(ctx, p.Scope(), id); err != nil {
 			return err
 		}
 		if err := tx.SetLibraryTopics(ctx, id, topics); err != nil {
@@ -266,7 +275,7 @@ func (s *Service) LinkSeminar(ctx context.Context, p authz.Principal, sessionID,
 		if ts.Kind != "seminar" {
 			return errs.Invalidf("session", "只能关联到案例研讨场次")
 		}
-		lc, err := tx.LibraryCase(ctx, id)
+		lc, err := tx.LibraryCase(ctx, p.Scope(), id)
 		if err != nil {
 			return err
 		}

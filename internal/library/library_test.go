@@ -62,7 +62,7 @@ func TestEveryDemoCaseIsDeidentified(t *testing.T) {
 				t.Fatalf("draft case %s: %v", c.Number, err)
 			}
 		}
-		stored, err := db.LibraryCases(ctx, store.LibraryFilter{Limit: 1000})
+		stored, err := db.LibraryCases(ctx, store.LibraryFilter{Scope: region.All(), Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}

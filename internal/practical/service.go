@@ -347,7 +347,7 @@ func Examiner(p authz.Principal) bool { return p.Has(authz.TrainingAdmin) || p.H
 
 // Run reads a run for its trainee or an examiner.
 func (s *Service) Run(ctx context.Context, p authz.Principal, id int64) (store.PracticalRun, error) {
-	run, err := s.DB.PracticalRun(ctx, id)
+	run, err := s.DB.PracticalRun(ctx, p.Scope(), id)
 	if err != nil {
 		return run, err
 	}
@@ -359,7 +359,7 @@ func (s *Service) Run(ctx context.Context, p authz.Principal, id int64) (store.P
 
 // RunByCase finds the run of a sandbox case, for its trainee or an examiner.
 func (s *Service) RunByCase(ctx context.Context, p authz.Principal, caseID int64) (store.PracticalRun, error) {
-	run, err := s.DB.PracticalRunByCase(ctx, caseID)
+	run, err := s.DB.PracticalRunByCase(ctx, p.Scope(), caseID)
 	if err != nil {
 		return run, errs.New(errs.NotFound, "", "沙盒案件不存在")
 	}
@@ -375,7 +375,7 @@ func (s *Service) Runs(ctx context.Context, p authz.Principal, all bool) ([]stor
 	if all && Examiner(p) {
 		uid = 0
 	}
-	return s.DB.PracticalRuns(ctx, uid, 200)
+	return s.DB.PracticalRuns(ctx, p.Scope(), uid, 200)
 }
 
 // Scores lists a run's items in breakdown order (automatic, then rubric).
@@ -399,7 +399,7 @@ func (s *Service) Scores(ctx context.Context, run store.PracticalRun) ([]store.P
 }
 
 func (s *Service) mine(ctx context.Context, p authz.Principal, id int64) (store.PracticalRun, error) {
-	run, err := s.DB.PracticalRun(ctx, id)
+	run, err := s.DB.PracticalRun(ctx, p.Scope(), id)
 	if err != nil {
 		return run, err
 	}
@@ -414,7 +414,7 @@ func (s *Service) mine(ctx context.Context, p authz.Principal, id int64) (store.
 
 // Owned checks that a sandbox case action is the running run's trainee's.
 func (s *Service) Owned(ctx context.Context, p authz.Principal, caseID int64) (store.PracticalRun, error) {
-	run, err := s.DB.PracticalRunByCase(ctx, caseID)
+	run, err := s.DB.PracticalRunByCase(ctx, p.Scope(), caseID)
 	if err != nil || run.UserID != p.UserID {
 		return store.PracticalRun{}, errs.New(errs.NotFound, "", "沙盒案件不存在")
 	}
@@ -591,7 +591,7 @@ func (s *Service) Rubric(ctx context.Context, p authz.Principal, id int64, score
 	if !Examiner(p) {
 		return store.PracticalRun{}, errs.New(errs.Forbidden, "", "只有培训讲师或培训管理员可以评分")
 	}
-	run, err := s.DB.PracticalRun(ctx, id)
+	run, err := s.DB.PracticalRun(ctx, p.Scope(), id)
 	if err != nil {
 		return run, err
 	}

@@ -56,7 +56,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 func (e *env) act(t *testing.T, run store.PracticalRun, tid string, values map[string][]string, reason string) error {
 	t.Helper()
 	ctx := context.Background()
-	run, err := e.main.PracticalRun(ctx, run.ID)
+	run, err := e.main.PracticalRun(ctx, region.All(), run.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,11 @@ func (s *Service) History(ctx context.Context, p authz.Principal, householdID in
 	if err := p.Require(authz.HouseholdView); err != nil {
 		return nil, err
 	}
+	// A household that is not on the register within the caller's scope
+	// is not found — not an empty history that looks like one.
+	if _, err := s.DB.RegisterEntry(ctx, p.Scope(), householdID); err != nil {
+		return nil, err
+	}
 	return s.DB.History(ctx, p.Scope(), householdID)
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"dibao/internal/region"
 
 	"dibao/internal/audit"
 )
@@ -56,6 +57,10 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 
 // AuditFilter narrows the audit list.
 type AuditFilter struct {
+	// Scope limits the records to actors within it, plus the records of
+	// batch principals (no region); nil lists every record (maintenance and
+	// tests only — auditlog.List always sets it).
+	Scope  *region.Scope
 	Actor  string
 	Action string // prefix
 	Object string
@@ -67,6 +72,10 @@ type AuditFilter struct {
 func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]audit.Record, error) {
 	q := "SELECT " + auditCols + " FROM audit_log WHERE 1 = 1"
 	var args []any
+	if f.Scope != nil {
+		q += " AND (region = '' OR (region >= ? AND region < ?))"
+		args = append(args, string(f.Scope.Lo), string(f.Scope.Hi))
+	}
 	if f.Actor != "" {
 		q += " AND actor = ?"
 		args = append(args, f.Actor)

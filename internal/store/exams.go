@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"dibao/internal/region"
 	"encoding/json"
 	"errors"
 	"time"
@@ -244,6 +245,25 @@ func examBy(_ context.Context, row *sql.Row) (Exam, error) {
 // Exams lists every exam, newest window first.
 func (db *DB) Exams(ctx context.Context) ([]Exam, error) {
 	return collect(ctx, db, db.r, "读取考试失败", "SELECT "+examCols+examFrom+" ORDER BY e.opens_at DESC, e.id DESC", nil, scanExam)
+}
+
+// ExamsFor lists the exams of the plans a caller at r may address
+// (PlanVisibility), newest window first.
+func (db *DB) ExamsFor(ctx context.Context, r region.Code) ([]Exam, error) {
+	cond, args := PlanVisibility("p.region_code", r)
+	return collect(ctx, db, db.r, "读取考试失败", "SELECT "+examCols+examFrom+" WHERE "+cond+" ORDER BY e.opens_at DESC, e.id DESC", args, scanExam)
+}
+
+// ExamVisible fails with not found unless the exam's plan is one a caller
+// at r may address (PlanVisibility).
+func (db *DB) ExamVisible(ctx context.Context, r region.Code, id int64) error {
+	cond, args := PlanVisibility("p.region_code", r)
+	var one int
+	err := db.queryRow(ctx, "SELECT 1"+examFrom+" WHERE e.id = ? AND "+cond, append([]any{id}, args...)...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFoundExam()
+	}
+	return mapErr(err, "读取考试失败")
 }
 
 // PersonExams lists the exams of the plans a person is enrolled in (not
@@ -510,9 +530,14 @@ func (db *DB) AttemptEvents(ctx context.Context, attemptID int64) ([]AttemptEven
 // ExamAttempts lists the attempts of an exam with their event counts, for
 // the examiner.
 func (db *DB) ExamAttempts(ctx context.Context, examID int64) ([]Attempt, error) {
+	return db.ExamAttemptsIn(ctx, region.All(), examID)
+}
+
+// ExamAttemptsIn lists the attempts of an exam by candidates within scope.
+func (db *DB) ExamAttemptsIn(ctx context.Context, scope region.Scope, examID int64) ([]Attempt, error) {
 	return collect(ctx, db, db.r, "读取考试记录失败", "SELECT "+attemptCols+
 		", (SELECT COUNT(*) FROM attempt_events v WHERE v.attempt_id = a.id)"+attemptFrom+
-		" WHERE a.exam_id = ? ORDER BY a.id", []any{examID}, func(s scanner) (Attempt, error) {
+		" WHERE a.exam_id = ? AND u.region_code >= ? AND u.region_code < ? ORDER BY a.id", []any{examID, string(scope.Lo), string(scope.Hi)}, func(s scanner) (Attempt, error) {
 		var a Attempt
 		var items string
 		var started, deadline, submitted, auto, passed int64

@@ -77,17 +77,23 @@ func (tx *Tx) InsertLibraryCase(ctx context.Context, c *LibraryCase) error {
 }
 
 // LibraryCaseTx reads a library case inside a transaction.
-func (tx *Tx) LibraryCase(ctx context.Context, id int64) (LibraryCase, error) {
-	c, err := scanLibraryCase(tx.queryRow(ctx, "SELECT "+libraryCols+" FROM library_cases WHERE id = ?", id))
+func (tx *Tx) LibraryCase(ctx context.Context, scope region.Scope, id int64) (LibraryCase, error) {
+	c, err := scanLibraryCase(tx.queryRow(ctx, "SELECT "+libraryCols+" FROM library_cases WHERE id = ?"+libraryScope,
+		id, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFoundLibrary()
 	}
 	return c, mapErr(err, "读取案例失败")
 }
 
-// LibraryCase reads a library case.
-func (db *DB) LibraryCase(ctx context.Context, id int64) (LibraryCase, error) {
-	c, err := scanLibraryCase(db.queryRow(ctx, "SELECT "+libraryCols+" FROM library_cases WHERE id = ?", id))
+// libraryScope limits library cases to those whose source case lies within
+// a scope: the library is its county's, never another county's.
+const libraryScope = " AND source_case_id IN (SELECT c.id FROM cases c WHERE c.region_code >= ? AND c.region_code < ?)"
+
+// LibraryCase reads a library case whose source case lies within scope.
+func (db *DB) LibraryCase(ctx context.Context, scope region.Scope, id int64) (LibraryCase, error) {
+	c, err := scanLibraryCase(db.queryRow(ctx, "SELECT "+libraryCols+" FROM library_cases WHERE id = ?"+libraryScope,
+		id, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFoundLibrary()
 	}
@@ -96,15 +102,16 @@ func (db *DB) LibraryCase(ctx context.Context, id int64) (LibraryCase, error) {
 
 // LibraryFilter narrows the library list.
 type LibraryFilter struct {
-	Status  string // "" = all
-	Topic   string // exact topic; "" = all
-	Session int64  // linked to this seminar session; 0 = any
+	Scope   region.Scope // the source cases' region; the zero Scope matches nothing
+	Status  string       // "" = all
+	Topic   string       // exact topic; "" = all
+	Session int64        // linked to this seminar session; 0 = any
 	Limit   int
 }
 
 // LibraryCases lists library cases, newest first.
 func (db *DB) LibraryCases(ctx context.Context, f LibraryFilter) ([]LibraryCase, error) {
-	where, args := []string{"1 = 1"}, []any{}
+	where, args := []string{"1 = 1" + libraryScope}, []any{string(f.Scope.Lo), string(f.Scope.Hi)}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"dibao/internal/region"
 	"errors"
 	"time"
 
@@ -118,30 +119,39 @@ func (tx *Tx) PutPracticalScores(ctx context.Context, runID int64, kind string, 
 	return nil
 }
 
-// PracticalRun reads one run.
-func (db *DB) PracticalRun(ctx context.Context, id int64) (PracticalRun, error) {
-	r, err := scanPractical(db.queryRow(ctx, "SELECT "+practicalCols+" FROM practical_runs WHERE id = ?", id))
+// practicalScope limits runs to trainees within a scope: the trainee's own
+// run always lies in the trainee's scope, an examiner sees the trainees of
+// their region only.
+const practicalScope = " AND user_id IN (SELECT u.id FROM users u WHERE u.region_code >= ? AND u.region_code < ?)"
+
+// PracticalRun reads one run of a trainee within scope.
+func (db *DB) PracticalRun(ctx context.Context, scope region.Scope, id int64) (PracticalRun, error) {
+	r, err := scanPractical(db.queryRow(ctx, "SELECT "+practicalCols+" FROM practical_runs WHERE id = ?"+practicalScope,
+		id, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, notFoundRun()
 	}
 	return r, mapErr(err, "读取实操考核记录失败")
 }
 
-// PracticalRunByCase finds the run that owns a sandbox case.
-func (db *DB) PracticalRunByCase(ctx context.Context, sandboxCaseID int64) (PracticalRun, error) {
-	r, err := scanPractical(db.queryRow(ctx, "SELECT "+practicalCols+" FROM practical_runs WHERE sandbox_case_id = ? ORDER BY id DESC LIMIT 1", sandboxCaseID))
+// PracticalRunByCase finds the run that owns a sandbox case, among the
+// runs of trainees within scope.
+func (db *DB) PracticalRunByCase(ctx context.Context, scope region.Scope, sandboxCaseID int64) (PracticalRun, error) {
+	r, err := scanPractical(db.queryRow(ctx, "SELECT "+practicalCols+" FROM practical_runs WHERE sandbox_case_id = ?"+practicalScope+" ORDER BY id DESC LIMIT 1",
+		sandboxCaseID, string(scope.Lo), string(scope.Hi)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, notFoundRun()
 	}
 	return r, mapErr(err, "读取实操考核记录失败")
 }
 
-// PracticalRuns lists runs, newest first: one user's (userID > 0) or all.
-func (db *DB) PracticalRuns(ctx context.Context, userID int64, limit int) ([]PracticalRun, error) {
-	q := "SELECT " + practicalCols + " FROM practical_runs"
-	var args []any
+// PracticalRuns lists the runs of trainees within scope, newest first:
+// one user's (userID > 0) or all.
+func (db *DB) PracticalRuns(ctx context.Context, scope region.Scope, userID int64, limit int) ([]PracticalRun, error) {
+	q := "SELECT " + practicalCols + " FROM practical_runs WHERE 1 = 1" + practicalScope
+	args := []any{string(scope.Lo), string(scope.Hi)}
 	if userID > 0 {
-		q += " WHERE user_id = ?"
+		q += " AND user_id = ?"
 		args = append(args, userID)
 	}
 	q += " ORDER BY id DESC LIMIT ?"

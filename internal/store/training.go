@@ -75,6 +75,28 @@ func (tx *Tx) TrainingPlan(ctx context.Context, id int64) (TrainingPlan, error) 
 	return p, mapErr(err, "读取培训计划失败")
 }
 
+// PlanVisibility is the SQL condition (and its arguments) of the training
+// plans a caller at r may address: the plans of r's scope and those of the
+// regions above r (a county's plan trains everyone in the county). A
+// sibling's or another county's plan is not there for the caller; an empty
+// r (a batch principal) sees none.
+func PlanVisibility(col string, r region.Code) (string, []any) {
+	sc := region.ScopeOf(r)
+	return "((" + col + " >= ? AND " + col + " < ?) OR " + col + " = ? OR " + col + " = ?)",
+		[]any{string(sc.Lo), string(sc.Hi), string(r.County()), string(r.Township())}
+}
+
+// TrainingPlanFor reads a plan the caller at r may address (PlanVisibility);
+// any other plan is not found.
+func (db *DB) TrainingPlanFor(ctx context.Context, r region.Code, id int64) (TrainingPlan, error) {
+	cond, args := PlanVisibility("region_code", r)
+	p, err := scanPlan(db.queryRow(ctx, "SELECT "+planCols+" FROM training_plans WHERE id = ? AND "+cond, append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFoundPlan()
+	}
+	return p, mapErr(err, "读取培训计划失败")
+}
+
 // TrainingPlan reads one plan.
 func (db *DB) TrainingPlan(ctx context.Context, id int64) (TrainingPlan, error) {
 	p, err := scanPlan(db.queryRow(ctx, "SELECT "+planCols+" FROM training_plans WHERE id = ?", id))

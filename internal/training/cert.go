@@ -165,8 +165,13 @@ func (s *Service) recordDaily(ctx context.Context, p authz.Principal, in DailyIn
 			return out, nil
 		}
 	}
-	plan, err := s.DB.TrainingPlan(ctx, in.PlanID)
+	plan, err := s.DB.TrainingPlanFor(ctx, p.Region, in.PlanID)
 	if err != nil {
+		return out, err
+	}
+	// The scored person must be one the trainer may see: no one scores a
+	// sibling's or another county's staff.
+	if _, err := s.DB.UserInScope(ctx, p.Scope(), in.PersonID); err != nil {
 		return out, err
 	}
 	if !slices.Contains(planKinds(plan), assess.Daily) {
@@ -279,7 +284,7 @@ func (s *Service) PlanResults(ctx context.Context, p authz.Principal, planID int
 	if err := mayAssess(p); err != nil {
 		return PlanReport{}, err
 	}
-	plan, err := s.DB.TrainingPlan(ctx, planID)
+	plan, err := s.DB.TrainingPlanFor(ctx, p.Region, planID)
 	if err != nil {
 		return PlanReport{}, err
 	}
