@@ -312,8 +312,20 @@ func (f *mxFixture) objects() {
 		f.obj("document", region.Code(r[1]), "id", r[0], "number", num[0][0])
 	}
 	// Rosters, change reports, review tasks, spot checks.
-	for _, r := range f.rows(`SELECT CAST(MAX(id) AS TEXT) || '|' || county FROM rosters GROUP BY county`) {
-		f.obj("roster", region.Code(r[1]), "id", r[0])
+	// The demo's three approved months: the middle one has a failed
+	// payment (repay file), the last no bank answer yet; and a new draft.
+	rs := f.rows(`SELECT CAST(id AS TEXT) || '|' || county FROM rosters ORDER BY id`)
+	f.obj("roster", region.Code(rs[len(rs)-2][1]), "id", rs[len(rs)-2][0])
+	f.obj("roster-last", region.Code(rs[len(rs)-1][1]), "id", rs[len(rs)-1][0])
+	body := f.api("county", "POST", "/rosters", map[string]any{"county": string(demo.CountyCode), "month": time.Now().AddDate(0, 2, 0).Format("2006-01")})
+	t.Logf("draft roster: %s", body)
+	f.obj("roster-draft", demo.CountyCode, "id", idOf(body))
+	for _, o := range f.objs["recipient"] {
+		if o.region == mxVillageA {
+			f.api("village", "POST", "/change-reports", map[string]any{"household_id": mustInt(o.params["household"]), "kind": "income_up",
+				"detail": "外出务工", "changed_on": time.Now().Format(time.DateOnly)})
+			break
+		}
 	}
 	for _, r := range f.rows(`SELECT CAST(MAX(id) AS TEXT) || '|' || region_code FROM change_reports GROUP BY region_code`) {
 		f.obj("report", region.Code(r[1]), "id", r[0])
@@ -338,8 +350,11 @@ func (f *mxFixture) objects() {
 	}
 	f.upload("countyadmin", "/ledger-imports", "file", "台账.xlsx", ledgertest.Workbook(t, ledgertest.Rows(3, mxVillageA)))
 	f.upload("mx2-county_admin", "/ledger-imports", "file", "台账.xlsx", ledgertest.Workbook(t, ledgertest.Rows(3, mxVillage2)))
-	for _, r := range f.rows(`SELECT CAST(MAX(id) AS TEXT) || '|' || county FROM ledger_imports GROUP BY county`) {
-		f.obj("ledger", region.Code(r[1]), "id", r[0])
+	f.upload("countyadmin", "/ledger-imports", "file", "台账.xlsx", ledgertest.Workbook(t, ledgertest.Rows(3, mxVillageA)))
+	f.upload("mx2-county_admin", "/ledger-imports", "file", "台账.xlsx", ledgertest.Workbook(t, ledgertest.Rows(3, mxVillage2)))
+	for _, r := range f.rows(`SELECT CAST(MAX(id) AS TEXT) || '|' || CAST(MIN(id) AS TEXT) || '|' || county FROM ledger_imports GROUP BY county`) {
+		f.obj("ledger", region.Code(r[2]), "id", r[0])
+		f.obj("ledger-x", region.Code(r[2]), "id", r[1])
 	}
 	// Training: a plan in the second county, the archive catalogue and a
 	// request in each county, exams and attempts, sandbox runs, the library.
@@ -364,9 +379,11 @@ func (f *mxFixture) objects() {
 				rec = o.params["id"]
 			}
 		}
-		body := f.api(c.user, "POST", "/archive/requests", map[string]any{"purpose": "复盘", "record_id": mustInt(rec), "days": 3})
-		f.objs["archive-request"] = append(f.objs["archive-request"], mxObj{region: c.county, owner: f.by[c.user].id,
-			params: map[string]string{"id": idOf(body)}})
+		for _, kind := range []string{"archive-request", "archive-request-r"} {
+			body := f.api(c.user, "POST", "/archive/requests", map[string]any{"purpose": "复盘", "record_id": mustInt(rec), "days": 3})
+			f.objs[kind] = append(f.objs[kind], mxObj{region: c.county, owner: f.by[c.user].id,
+				params: map[string]string{"id": idOf(body)}})
+		}
 	}
 	// An exam of the second county's plan, and an attempt in each county.
 	for _, o := range f.objs["plan"] {
@@ -391,7 +408,7 @@ func (f *mxFixture) objects() {
 		f.obj("question", "", "id", r[0])
 	}
 	for _, u := range []string{"township", "mx-town-b"} {
-		body := f.api(u, "POST", "/sandbox/runs", map[string]string{"scenario": "supplement", "attempt": "first"})
+		body := f.api(u, "POST", "/sandbox/runs", map[string]string{"scenario": "incomplete", "attempt": "first"})
 		var run struct {
 			ID            int64 `json:"id"`
 			SandboxCaseID int64 `json:"sandbox_case_id"`
@@ -401,9 +418,12 @@ func (f *mxFixture) objects() {
 		f.objs["run"] = append(f.objs["run"], mxObj{region: uu.region, owner: uu.id, params: map[string]string{"id": fmt.Sprint(run.ID)}})
 		f.objs["sandbox-case"] = append(f.objs["sandbox-case"], mxObj{region: uu.region, owner: uu.id, params: map[string]string{"id": fmt.Sprint(run.SandboxCaseID)}})
 	}
-	for _, o := range f.objs["closed-case"] {
-		f.api("trainer", "POST", "/library", map[string]any{"case_id": mustInt(o.params["id"])})
-		break
+	// Two library drafts; the first published by a second curator.
+	for i, o := range f.objs["closed-case"][:2] {
+		body := f.api("trainer", "POST", "/library", map[string]any{"case_id": mustInt(o.params["id"])})
+		if i == 0 {
+			f.api("trainadmin", "POST", "/library/"+idOf(body)+"/review", map[string]any{"approve": true, "note": "可用"})
+		}
 	}
 	for _, r := range f.rows(`SELECT CAST(l.id AS TEXT) || '|' || c.region_code FROM library_cases l JOIN cases c ON c.id = l.source_case_id`) {
 		f.obj("library", region.Code(r[1]), "id", r[0])
@@ -424,8 +444,8 @@ func mustInt(s string) int64 {
 // number, a bank card number of a known bank whose Luhn digit is right.
 var (
 	reID    = regexp.MustCompile(`(?:^|[^0-9A-Za-z])([0-9]{17}[0-9Xx])(?:[^0-9A-Za-z]|$)`)
-	rePhone = regexp.MustCompile(`(?:^|[^0-9])(1[3-9][0-9]{9})(?:[^0-9]|$)`)
-	reBank  = regexp.MustCompile(`(?:^|[^0-9])([0-9]{16,19})(?:[^0-9]|$)`)
+	rePhone = regexp.MustCompile(`(?:^|[^0-9A-Za-z])(1[3-9][0-9]{9})(?:[^0-9A-Za-z]|$)`) // not inside a hex hash
+	reBank  = regexp.MustCompile(`(?:^|[^0-9A-Za-z])([0-9]{16,19})(?:[^0-9A-Za-z]|$)`)
 	reCode  = regexp.MustCompile(`(?:^|[^0-9])(1301(?:98|99)[0-9]{6})(?:[^0-9]|$)`)
 )
 
@@ -470,8 +490,9 @@ func sensitive(b []byte) []string {
 				out = append(out, "id:"+string(m[1]))
 			}
 		}
-		for _, m := range rePhone.FindAllSubmatch(x, -1) {
-			out = append(out, "phone:"+string(m[1]))
+		for _, m := range rePhone.FindAllSubmatchIndex(x, -1) {
+			lo, hi := max(0, m[2]-80), min(len(x), m[3]+40)
+			out = append(out, "phone:"+string(x[m[2]:m[3]])+" in «"+string(x[lo:hi])+"»")
 		}
 		for _, m := range reBank.FindAllSubmatch(x, -1) {
 			s := string(m[1])
