@@ -620,6 +620,8 @@ func TestAccessMatrix(t *testing.T) {
 				}
 			}
 		}
+		// The web pages over the same fixture.
+		f.pages(t, fail)
 		// Logout last.
 		for _, u := range f.users {
 			if code, _ := call(t, f.srv, "POST", "/logout", u.token, nil); code != 204 {

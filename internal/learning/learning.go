@@ -184,7 +184,7 @@ func (s *Service) Catalogue(ctx context.Context, p authz.Principal, category enr
 	if category != "" && !category.Valid() {
 		return nil, errs.Invalidf("category", "未知培训内容类别")
 	}
-	items, err := s.DB.LearningItems(ctx, string(category))
+	items, err := s.DB.LearningItemsFor(ctx, p.Region, string(category))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (s *Service) Item(ctx context.Context, p authz.Principal, id int64) (Entry,
 	if err := mayLearn(p); err != nil {
 		return Entry{}, err
 	}
-	it, err := s.DB.LearningItem(ctx, id)
+	it, err := s.DB.LearningItemFor(ctx, p.Region, id)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -239,6 +239,9 @@ func (s *Service) Item(ctx context.Context, p authz.Principal, id int64) (Entry,
 // checksum is verified first, so a corrupted row is never served.
 func (s *Service) Content(ctx context.Context, p authz.Principal, id int64) (io.ReadSeeker, time.Time, string, error) {
 	if err := mayLearn(p); err != nil {
+		return nil, time.Time{}, "", err
+	}
+	if _, err := s.DB.LearningItemFor(ctx, p.Region, id); err != nil {
 		return nil, time.Time{}, "", err
 	}
 	it, err := s.DB.LearningContent(ctx, id)

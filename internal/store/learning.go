@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"dibao/internal/region"
 	"errors"
 	"time"
 
@@ -58,6 +59,39 @@ func (tx *Tx) CreateLearningItem(ctx context.Context, it *LearningItem) error {
 		nullID(it.PlanID), nullID(it.CreatedBy), ms(now))
 	it.CreatedAt = now
 	return mapErr(err, "保存学习资料失败")
+}
+
+// learningVisibility is the SQL condition of the learning items a caller at
+// r may use: a plan's items as the plan is visible (PlanVisibility); an
+// item of no plan is its uploader's county's (or everyone's, when the
+// system put it there). Another county's material is not there.
+func learningVisibility(r region.Code) (string, []any) {
+	cond, args := PlanVisibility("region_code", r)
+	c := region.ScopeOf(r.County())
+	return "((plan_id IS NOT NULL AND plan_id IN (SELECT id FROM training_plans WHERE " + cond + ")) OR " +
+			"(plan_id IS NULL AND (created_by IS NULL OR created_by IN (SELECT id FROM users WHERE region_code >= ? AND region_code < ?))))",
+		append(args, string(c.Lo), string(c.Hi))
+}
+
+// LearningItemsFor lists the items a caller at r may use (learningVisibility).
+func (db *DB) LearningItemsFor(ctx context.Context, r region.Code, category string) ([]LearningItem, error) {
+	cond, args := learningVisibility(r)
+	q := "SELECT " + learningCols + " FROM learning_items WHERE " + cond
+	if category != "" {
+		q += " AND category = ?"
+		args = append(args, category)
+	}
+	return collect(ctx, db, db.r, "读取学习资料失败", q+" ORDER BY category, id DESC", args, scanLearningItem)
+}
+
+// LearningItemFor reads one item a caller at r may use; any other is not found.
+func (db *DB) LearningItemFor(ctx context.Context, r region.Code, id int64) (LearningItem, error) {
+	cond, args := learningVisibility(r)
+	it, err := scanLearningItem(db.queryRow(ctx, "SELECT "+learningCols+" FROM learning_items WHERE id = ? AND "+cond, append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, notFoundLearning()
+	}
+	return it, mapErr(err, "读取学习资料失败")
 }
 
 // LearningItems lists the items, without content, newest first; category

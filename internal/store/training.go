@@ -324,6 +324,18 @@ func (tx *Tx) TrainingSession(ctx context.Context, id int64) (TrainingSession, e
 	return t, mapErr(err, "读取培训场次失败")
 }
 
+// TrainingSessionFor reads a session of a plan the caller at r may address
+// (PlanVisibility); another county's or a sibling's session is not found.
+func (db *DB) TrainingSessionFor(ctx context.Context, r region.Code, id int64) (TrainingSession, error) {
+	cond, args := PlanVisibility("region_code", r)
+	t, err := scanSession(db.queryRow(ctx, "SELECT "+sessionCols+" FROM training_sessions WHERE id = ? AND plan_id IN (SELECT id FROM training_plans WHERE "+cond+")",
+		append([]any{id}, args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFoundSession()
+	}
+	return t, mapErr(err, "读取培训场次失败")
+}
+
 // TrainingSession reads a session.
 func (db *DB) TrainingSession(ctx context.Context, id int64) (TrainingSession, error) {
 	t, err := scanSession(db.queryRow(ctx, "SELECT "+sessionCols+" FROM training_sessions WHERE id = ?", id))

@@ -135,7 +135,7 @@ func window(t store.TrainingSession, now time.Time) error {
 // replaced. Only the session's trainer or a training admin sees it, and
 // only within the check-in window.
 func (s *Service) CheckInCode(ctx context.Context, p authz.Principal, sessionID int64) (code string, expires time.Time, err error) {
-	t, err := s.DB.TrainingSession(ctx, sessionID)
+	t, err := s.DB.TrainingSessionFor(ctx, p.Region, sessionID)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -264,7 +264,7 @@ func (s *server) renderSession(w http.ResponseWriter, r *http.Request, p authz.P
 		return err
 	}
 	ctx := r.Context()
-	t, err := s.a.DB.TrainingSession(ctx, id)
+	t, err := s.a.DB.TrainingSessionFor(ctx, p.Region, id)
 	if err != nil {
 		return err
 	}
