@@ -725,7 +725,7 @@ func (s *Service) Plans(ctx context.Context, p authz.Principal) ([]store.Trainin
 	if err := mustManage(p); err != nil {
 		return nil, err
 	}
-	return s.DB.LearningPlans(ctx)
+	return s.DB.LearningPlansFor(ctx, p.Region)
 }
 
 // MyAttempt finds p's latest attempt of an exam (ok false if none).

@@ -152,6 +152,12 @@ func (s *Service) Upload(ctx context.Context, p authz.Principal, m Meta, data []
 	it := store.LearningItem{Title: m.Title, Category: string(m.Category), Kind: kind, ContentType: ct,
 		Size: int64(len(data)), Checksum: hex.EncodeToString(sum[:]), Data: data, Duration: m.Duration,
 		Minutes: m.Minutes, PlanID: m.PlanID, CreatedBy: p.UserID}
+	if m.PlanID != 0 {
+		// Only a plan the uploader may address: not another county's.
+		if _, err := s.DB.TrainingPlanFor(ctx, p.Region, m.PlanID); err != nil {
+			return 0, err
+		}
+	}
 	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		if m.PlanID != 0 {
 			if _, err := tx.TrainingPlan(ctx, m.PlanID); err != nil {
@@ -400,5 +406,5 @@ func (s *Service) Plans(ctx context.Context, p authz.Principal) ([]store.Trainin
 	if !CanUpload(p) {
 		return nil, errs.New(errs.Forbidden, "", "只有培训管理员和培训讲师可以上传学习资料")
 	}
-	return s.DB.LearningPlans(ctx)
+	return s.DB.LearningPlansFor(ctx, p.Region)
 }

@@ -255,6 +255,13 @@ func (tx *Tx) CompleteLearning(ctx context.Context, itemID, personID int64) (boo
 	return n == 1, mapErr(err, "保存学习进度失败")
 }
 
+// LearningPlansFor lists, newest first, the plans a caller at r may
+// address (PlanVisibility): the choices of the upload and exam forms.
+func (db *DB) LearningPlansFor(ctx context.Context, r region.Code) ([]TrainingPlan, error) {
+	cond, args := PlanVisibility("region_code", r)
+	return collect(ctx, db, db.r, "读取培训计划失败", "SELECT "+planCols+" FROM training_plans WHERE "+cond+" ORDER BY id DESC", args, scanPlan)
+}
+
 // LearningPlans lists every training plan, newest first, for the plan
 // choice of the upload form.
 func (db *DB) LearningPlans(ctx context.Context) ([]TrainingPlan, error) {
