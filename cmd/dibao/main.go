@@ -24,7 +24,8 @@ usage:
               [--idle-timeout 15m] [--session-max 8h] [--tls-cert F --tls-key F]
   dibao migrate [--data DIR] [--db URL]
   dibao demo [--data DIR] [--db URL] [--households N --seed S]   the demo county, or a generated province
-  dibao audit verify [--data DIR] [--db URL]
+  dibao audit verify [--data DIR] [--db URL] [--anchors F --pubkey HEX|F]   SM3 chain and SM2 anchors
+  dibao audit anchor [--data DIR] [--db URL] sign the chain head (SM2) into DATA/audit-anchors.jsonl
   dibao region add --code C --name N [--urban] [--data DIR] [--db URL]
   dibao user add --username U --name N --region CODE --role ROLE[,ROLE]
               [--posts P,P] [--hired YYYY-MM-DD] [--password P]   (else one line from stdin)
@@ -72,11 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, log)
 	case "audit":
-		if len(args) < 2 || args[1] != "verify" {
+		switch {
+		case len(args) >= 2 && args[1] == "verify":
+			err = cmdAuditVerify(ctx, args[2:], stdout, log)
+		case len(args) >= 2 && args[1] == "anchor":
+			err = cmdAuditAnchor(ctx, args[2:], stdout, log)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = cmdAuditVerify(ctx, args[2:], stdout, log)
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
 			fmt.Fprint(stderr, usage)
