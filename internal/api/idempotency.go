@@ -6,9 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"dibao/internal/app"
@@ -89,6 +93,35 @@ func IdemRequestPath(r *http.Request) string {
 	return p
 }
 
+// IdemBodyHash fingerprints a request body: the SHA-256 of its bytes, or
+// for a multipart form of its parts (name, file name, type, content), so a
+// client retrying an upload with a freshly drawn boundary is recognised.
+func IdemBodyHash(contentType string, body []byte) string {
+	if mt, params, err := mime.ParseMediaType(contentType); err == nil && strings.HasPrefix(mt, "multipart/") &&
+		params["boundary"] != "" {
+		h := sha256.New()
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			part, err := mr.NextRawPart()
+			if err == io.EOF {
+				return "multipart:" + hex.EncodeToString(h.Sum(nil))
+			}
+			if err != nil {
+				break // not a well-formed form: the bytes themselves
+			}
+			data, err := io.ReadAll(part)
+			if err != nil {
+				break
+			}
+			for _, f := range []string{part.FormName(), part.FileName(), part.Header.Get("Content-Type"), string(data)} {
+				fmt.Fprintf(h, "%d:%s;", len(f), f)
+			}
+		}
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
 func serveIdempotent(a *app.App, rt Route, w http.ResponseWriter, r *http.Request, p authz.Principal, key string) {
 	if err := validIdemKey(key); err != nil {
 		writeError(w, a.Log, err)
@@ -103,9 +136,8 @@ func serveIdempotent(a *app.App, rt Route, w http.ResponseWriter, r *http.Reques
 		writeError(w, a.Log, errs.Invalidf("", "请求体过大：不能超过 %d MB", idemMaxBody>>20))
 		return
 	}
-	sum := sha256.Sum256(body)
 	req := store.IdemRecord{UserID: p.UserID, Key: key, Method: r.Method, Path: IdemRequestPath(r),
-		BodyHash: hex.EncodeToString(sum[:])}
+		BodyHash: IdemBodyHash(r.Header.Get("Content-Type"), body)}
 	claim, prev, err := idemAcquire(r.Context(), a.DB, req)
 	if err != nil {
 		writeError(w, a.Log, err)
