@@ -150,6 +150,16 @@ func serveIdempotent(a *app.App, rt Route, w http.ResponseWriter, r *http.Reques
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	rec := &recorder{h: http.Header{}}
+	defer func() {
+		if v := recover(); v != nil { // settle the key as a 500 (released unless a write committed), then let server recover
+			claim.End()
+			out := &recorder{h: http.Header{}}
+			ierr := errs.Wrap(fmt.Errorf("panic: %v", v), "系统内部错误")
+			writeError(out, a.Log, ierr)
+			idemSettle(r.Context(), a.Log, claim, out, ierr)
+			panic(v)
+		}
+	}()
 	herr := rt.Handler(rec, r.WithContext(store.WithIdemClaim(r.Context(), claim)), p)
 	claim.End()
 	if herr != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +19,10 @@ import (
 	"time"
 
 	"dibao/internal/api"
+	"dibao/internal/app"
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
+	"dibao/internal/casework"
 	"dibao/internal/household"
 	"dibao/internal/idcard"
 	"dibao/internal/money"
@@ -27,6 +30,7 @@ import (
 	"dibao/internal/roster"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
+	"dibao/internal/workflow"
 )
 
 // answer is one HTTP answer as a client sees it.
@@ -354,7 +358,7 @@ func TestIdempotencyConcurrentReplays(t *testing.T) {
 func TestIdempotencyRules(t *testing.T) {
 	testenv.Stores(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		srv, _ := newServerOn(t, db)
+		srv, a := newServerOn(t, db)
 		base := time.Now()
 		clock := base
 		var mu sync.Mutex
@@ -499,6 +503,45 @@ func TestIdempotencyRules(t *testing.T) {
 		if err == nil || audits(t, db, "test.fenced") != effects {
 			t.Fatalf("the displaced holder committed: %v", err)
 		}
+		// Crash after the effect of a route whose service keeps its own
+		// reply in the same commit (a case action): the retry taking the
+		// claim over gets the service's replay, not a second effect.
+		hh := send(t, srv, "POST", "/households", clerk, "", "", draft(10))
+		var h struct{ ID int64 }
+		_ = json.Unmarshal([]byte(hh.Body), &h)
+		opened := send(t, srv, "POST", "/cases", clerk, "", "", jsonBody(map[string]any{"household_id": h.ID,
+			"relatives": map[string]any{"none": true}}))
+		var c struct{ ID, Version int64 }
+		if json.Unmarshal([]byte(opened.Body), &c); opened.Code != 201 {
+			t.Fatalf("open: %+v", opened)
+		}
+		today := db.Now().In(calendar.Location()).Format(time.DateOnly)
+		actBody := jsonBody(map[string]any{"version": c.Version, "values": map[string][]string{"application_date": {today}}})
+		actPath := fmt.Sprintf("/cases/%d/actions/intake", c.ID)
+		selfKept := store.IdemRecord{UserID: uid, Key: "crash-self-kept", Method: "POST", Path: "/api/v1" + actPath,
+			BodyHash: api.IdemBodyHash("application/json", actBody)}
+		claim, _, err = db.IdemClaimKey(ctx, selfKept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := db.UserByID(ctx, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Cases.Act(store.WithIdemClaim(ctx, claim), u.Principal(), casework.Action{CaseID: c.ID, Version: c.Version,
+			Transition: "intake", Input: workflow.Input{Values: map[string][]string{"application_date": {today}}},
+			IdempotencyKey: selfKept.Key}); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _, _ := db.IdemGet(ctx, uid, selfKept.Key); rec.Applied != store.IdemSelfKept {
+			t.Fatalf("the service's own reply did not mark the claim: %+v", rec)
+		}
+		setClock(49*time.Hour + 5*api.IdemLease())
+		got = send(t, srv, "POST", actPath, clerk, selfKept.Key, "", actBody)
+		if got.Code != 200 || !strings.Contains(got.Body, `"replayed":true`) || audits(t, db, "case.intake") != 1 {
+			t.Fatalf("retry of a self-kept action: %+v, %d intakes", got, audits(t, db, "case.intake"))
+		}
+
 		// Work the handler left in the background after answering is not fenced.
 		old.End()
 		if err := db.InTx(store.WithIdemClaim(ctx, old), testenv.Admin(), func(tx *store.Tx) error {
@@ -507,4 +550,56 @@ func TestIdempotencyRules(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkIdempotencyOverhead: creating households through the API with
+// and without an Idempotency-Key (the key costs a claim and an answer
+// write, and one fenced update inside the effect's transaction).
+func BenchmarkIdempotencyOverhead(b *testing.B) {
+	for _, st := range []string{"sqlite", "postgres"} {
+		b.Run(st, func(b *testing.B) {
+			db := testenv.SQLite(b)
+			if st == "postgres" {
+				db = testenv.Postgres(b)
+			}
+			testenv.SeedRegions(b, db)
+			testenv.User(b, db, "clerk", testenv.VillageA, authz.VillageClerk)
+			a := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			srv := httptest.NewServer(api.New(a))
+			defer srv.Close()
+			res, err := http.Post(srv.URL+"/api/v1/login", "application/json", bytes.NewReader(jsonBody(map[string]string{
+				"username": "clerk", "password": testenv.Password})))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var lr struct{ Token string }
+			_ = json.NewDecoder(res.Body).Decode(&lr)
+			res.Body.Close()
+			n := 0
+			for _, mode := range []string{"no-key", "key"} {
+				b.Run(mode, func(b *testing.B) {
+					for range b.N {
+						n++
+						body := jsonBody(map[string]any{"region_code": string(testenv.VillageA), "address": "一组", "urban": "rural",
+							"members": []map[string]string{{"name": "孙大", "relation": "head", "labour": "none", "health": "healthy",
+								"co_resident": "1", "id_number": idcard.Make("110105", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/900), 1+n%900).String()}}})
+						req, _ := http.NewRequest("POST", srv.URL+"/api/v1/households", bytes.NewReader(body))
+						req.Header.Set("Authorization", "Bearer "+lr.Token)
+						if mode == "key" {
+							req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", n))
+						}
+						res, err := http.DefaultClient.Do(req)
+						if err != nil {
+							b.Fatal(err)
+						}
+						_, _ = io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode != 201 {
+							b.Fatalf("create: %d", res.StatusCode)
+						}
+					}
+				})
+			}
+		})
+	}
 }

@@ -107,6 +107,34 @@ func newOwner() string {
 	return hex.EncodeToString(b[:])
 }
 
+// idemExec runs one bookkeeping statement in a commit of its own. On
+// PostgreSQL that commit does not wait for the WAL flush (synchronous_commit
+// off, for this transaction only): it is made durable by the next flush, at
+// the latest by the effect's own commit, which flushes the WAL in order —
+// so a claim is durable whenever an effect under it is. An answer lost to a
+// crash leaves its claim pending, which a retry treats as a crash (result
+// unknown if a write committed, else run again). The fence of another
+// database's transaction (fenceIdem) is not bookkeeping: it commits
+// synchronously.
+func (db *DB) idemExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if db.dialect != Postgres {
+		return db.w.ExecContext(ctx, db.rebind(q), args...)
+	}
+	tx, err := db.w.begin(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, db.rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	return res, tx.Commit()
+}
+
 const idemCols = `user_id, key, method, path, body_hash, state, owner, applied, status, headers, body, created_at, claimed_at`
 
 // IdemClaimKey claims (req.UserID, req.Key) for req in the pending state.
@@ -114,9 +142,9 @@ const idemCols = `user_id, key, method, path, body_hash, state, owner, applied, 
 // claim is committed on its own, before the handler runs.
 func (db *DB) IdemClaimKey(ctx context.Context, req IdemRecord) (*IdemClaim, bool, error) {
 	owner, now := newOwner(), ms(db.now())
-	res, err := db.w.ExecContext(ctx, db.rebind(`INSERT INTO api_idempotency (user_id, key, method, path, body_hash, state,
+	res, err := db.idemExec(ctx, `INSERT INTO api_idempotency (user_id, key, method, path, body_hash, state,
 		owner, applied, status, headers, created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, ?)
-		ON CONFLICT (user_id, key) DO NOTHING`), req.UserID, req.Key, req.Method, req.Path, req.BodyHash, IdemPending, owner,
+		ON CONFLICT (user_id, key) DO NOTHING`, req.UserID, req.Key, req.Method, req.Path, req.BodyHash, IdemPending, owner,
 		now, now)
 	if err != nil {
 		return nil, false, mapErr(err, "保存幂等记录失败")
@@ -131,8 +159,9 @@ func (db *DB) IdemClaimKey(ctx context.Context, req IdemRecord) (*IdemClaim, boo
 func (db *DB) IdemGet(ctx context.Context, userID int64, key string) (IdemRecord, bool, error) {
 	var r IdemRecord
 	var created, claimed int64
-	err := db.queryRow(ctx, "SELECT "+idemCols+" FROM api_idempotency WHERE user_id = ? AND key = ?", userID, key).Scan(&r.UserID, &r.Key, &r.Method, &r.Path, &r.BodyHash, &r.State, &r.Owner, &r.Applied, &r.Status,
-		&r.Headers, &r.Body, &created, &claimed)
+	err := db.queryRow(ctx, "SELECT "+idemCols+" FROM api_idempotency WHERE user_id = ? AND key = ?", userID, key).
+		Scan(&r.UserID, &r.Key, &r.Method, &r.Path, &r.BodyHash, &r.State, &r.Owner, &r.Applied, &r.Status,
+			&r.Headers, &r.Body, &created, &claimed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
@@ -146,8 +175,8 @@ func (db *DB) IdemGet(ctx context.Context, userID int64, key string) (IdemRecord
 // so the service replays it). ok is false when the row changed meanwhile.
 func (db *DB) IdemTakeOver(ctx context.Context, prev IdemRecord, staleBefore time.Time) (*IdemClaim, bool, error) {
 	owner := newOwner()
-	res, err := db.w.ExecContext(ctx, db.rebind(`UPDATE api_idempotency SET owner = ?, claimed_at = ?
-		WHERE user_id = ? AND key = ? AND owner = ? AND state = ? AND applied IN (0, 2) AND claimed_at < ?`),
+	res, err := db.idemExec(ctx, `UPDATE api_idempotency SET owner = ?, claimed_at = ?
+		WHERE user_id = ? AND key = ? AND owner = ? AND state = ? AND applied IN (0, 2) AND claimed_at < ?`,
 		owner, ms(db.now()), prev.UserID, prev.Key, prev.Owner, IdemPending, ms(staleBefore))
 	if err != nil {
 		return nil, false, mapErr(err, "保存幂等记录失败")
@@ -164,8 +193,8 @@ func (c *IdemClaim) Finish(ctx context.Context, status int, headers string, body
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := c.db.w.ExecContext(ctx, c.db.rebind(`UPDATE api_idempotency SET state = ?, status = ?, headers = ?, body = ?,
-		done_at = ? WHERE user_id = ? AND key = ? AND owner = ?`), IdemDone, status, headers, body, ms(c.db.now()),
+	res, err := c.db.idemExec(ctx, `UPDATE api_idempotency SET state = ?, status = ?, headers = ?, body = ?,
+		done_at = ? WHERE user_id = ? AND key = ? AND owner = ?`, IdemDone, status, headers, body, ms(c.db.now()),
 		c.UserID, c.Key, c.Owner)
 	if err != nil {
 		return false, mapErr(err, "保存幂等记录失败")
@@ -178,8 +207,8 @@ func (c *IdemClaim) Finish(ctx context.Context, status int, headers string, body
 // retry runs afresh (a failure the client may retry); released is false
 // when a write did commit — then the answer must be kept instead.
 func (c *IdemClaim) Release(ctx context.Context) (released bool, err error) {
-	res, err := c.db.w.ExecContext(ctx, c.db.rebind(`DELETE FROM api_idempotency
-		WHERE user_id = ? AND key = ? AND owner = ? AND applied = 0`), c.UserID, c.Key, c.Owner)
+	res, err := c.db.idemExec(ctx, `DELETE FROM api_idempotency
+		WHERE user_id = ? AND key = ? AND owner = ? AND applied = 0`, c.UserID, c.Key, c.Owner)
 	if err != nil {
 		return false, mapErr(err, "删除幂等记录失败")
 	}
