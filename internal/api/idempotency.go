@@ -194,8 +194,7 @@ func idemAcquire(ctx context.Context, db *store.DB, req store.IdemRecord) (*stor
 			return nil, prev, err
 		}
 		switch {
-		case !found: // released meanwhile: claim again
-			continue
+		case !found: // released meanwhile: claim again (after the pause below)
 		case !prev.Same(req):
 			return nil, prev, errs.New(errs.Conflict, "Idempotency-Key",
 				"该幂等键已用于另一请求（方法、路径或内容不同）；新的操作请使用新的幂等键")
