@@ -603,3 +603,64 @@ func BenchmarkIdempotencyOverhead(b *testing.B) {
 		})
 	}
 }
+
+// TestIdempotencyExamEventLog: the exam event log is written outside an
+// audited transaction; it is fenced all the same — ten replays append one
+// event, and a request whose claim was taken over appends none.
+func TestIdempotencyExamEventLog(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		srv, a := newServerOn(t, db)
+		testenv.User(t, db, "trainer", testenv.County, authz.Trainer)
+		var u store.User
+		us, _ := db.Users(ctx, testenv.Admin().Scope())
+		for _, x := range us {
+			if x.Username == "clerk" {
+				u = x
+			}
+		}
+		plan := testenv.Plan(t, db, testenv.County, u.ID)
+		trainer, clerk := login(t, srv, "trainer"), login(t, srv, "clerk")
+		code, body := call(t, srv, "POST", "/questions", trainer, map[string]any{"kind": "truefalse", "category": "ethics",
+			"difficulty": 1, "stem": "近亲属申请低保应当备案。", "correct": []int{0}})
+		var q struct{ ID int64 }
+		if code != 201 || json.Unmarshal(body, &q) != nil {
+			t.Fatalf("question: %d %s", code, body)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		code, body = call(t, srv, "POST", "/exams", trainer, map[string]any{"title": "季度考试", "plan_id": plan,
+			"opens_at": now.Add(-time.Hour), "closes_at": now.Add(time.Hour), "minutes": 30, "closed_book": true, "review": "answers",
+			"paper": map[string]any{"fixed": []map[string]any{{"question_id": q.ID, "points": 100}}}})
+		var ex struct{ ID int64 }
+		if code != 201 || json.Unmarshal(body, &ex) != nil {
+			t.Fatalf("exam: %d %s", code, body)
+		}
+		code, body = call(t, srv, "POST", fmt.Sprintf("/exams/%d/attempts", ex.ID), clerk, nil)
+		var at struct{ ID int64 }
+		if code != 201 || json.Unmarshal(body, &at) != nil {
+			t.Fatalf("start: %d %s", code, body)
+		}
+		events := func() int { return countOf(t, db, "SELECT COUNT(*) FROM attempt_events WHERE attempt_id = ?", at.ID) }
+		path := fmt.Sprintf("/attempts/%d/events", at.ID)
+		oneEffect(t, "exam event", burst(t, srv, 10, "POST", path, clerk, "ev-1", "", jsonBody(map[string]any{"kind": "leave"})), 201)
+		if events() != 1 {
+			t.Fatalf("%d events", events())
+		}
+		// A holder displaced by a retry cannot append.
+		old, _, err := db.IdemClaimKey(ctx, store.IdemRecord{UserID: u.ID, Key: "ev-2", Method: "POST", Path: "/api/v1" + path,
+			BodyHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, _, _ := db.IdemGet(ctx, u.ID, "ev-2")
+		if _, ok, err := db.IdemTakeOver(ctx, prev, prev.ClaimedAt.Add(time.Millisecond)); err != nil || !ok {
+			t.Fatal("take-over", ok, err)
+		}
+		if err := a.Exams.Leave(store.WithIdemClaim(ctx, old), u.Principal(), at.ID); err == nil || events() != 1 {
+			t.Fatalf("the displaced holder appended: %v, %d events", err, events())
+		}
+		if err := a.Exams.Leave(ctx, u.Principal(), at.ID); err != nil || events() != 2 {
+			t.Fatalf("without a key: %v, %d events", err, events())
+		}
+	})
+}

@@ -249,6 +249,33 @@ func (tx *Tx) fenceIdem(ctx context.Context) error {
 	return nil
 }
 
+// execFenced runs one unaudited write outside InTx (the exam answer and
+// event logs): alone when no Idempotency-Key claim is in ctx, else in a
+// transaction with the claim's fence, so a retry after a crash cannot
+// append the record twice.
+func (db *DB) execFenced(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if idemClaimFrom(ctx) == nil {
+		return db.w.ExecContext(ctx, db.rebind(q), args...)
+	}
+	sqlTx, err := db.w.begin(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{db: db, tx: sqlTx}
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return res, err // refused: nothing to fence
+	}
+	if err := tx.fenceIdem(ctx); err != nil {
+		return nil, err
+	}
+	return res, sqlTx.Commit()
+}
+
 // Transient reports whether err is a momentary failure worth retrying
 // (the database was busy or a serialisation failed): such an answer is not
 // kept under an idempotency key.
