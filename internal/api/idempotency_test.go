@@ -542,6 +542,33 @@ func TestIdempotencyRules(t *testing.T) {
 			t.Fatalf("retry of a self-kept action: %+v, %d intakes", got, audits(t, db, "case.intake"))
 		}
 
+		// A write to another database (the practical-assessment sandbox)
+		// marks the claim in a commit of its own just before, and is refused
+		// as well once the claim is lost.
+		other := testenv.SQLite(t)
+		if db.Dialect() == store.Postgres {
+			other = testenv.Postgres(t)
+		}
+		req.Key = "sandbox"
+		sb, _, err := db.IdemClaimKey(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write := func(c *store.IdemClaim) error {
+			return other.InTx(store.WithIdemClaim(ctx, c), testenv.Admin(), func(tx *store.Tx) error {
+				return tx.Audit(ctx, store.Entry{Action: "test.sandbox", Object: "x"})
+			})
+		}
+		if err := write(sb); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _, _ := db.IdemGet(ctx, uid, req.Key); rec.Applied != store.IdemApplied {
+			t.Fatalf("a sandbox write did not mark its claim: %+v", rec)
+		}
+		if err := write(old); err == nil {
+			t.Fatal("a displaced holder wrote to the sandbox")
+		}
+
 		// Work the handler left in the background after answering is not fenced.
 		old.End()
 		if err := db.InTx(store.WithIdemClaim(ctx, old), testenv.Admin(), func(tx *store.Tx) error {
