@@ -427,5 +427,8 @@ func (tx *Tx) IdempotentPut(ctx context.Context, key string, r IdempotentReply) 
 	if isUnique(err, "") {
 		return errs.New(errs.Conflict, "Idempotency-Key", "该请求正在处理或已处理（幂等键重复）")
 	}
+	if err == nil {
+		tx.remembered = key
+	}
 	return mapErr(err, "保存幂等记录失败")
 }
