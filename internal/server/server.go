@@ -55,6 +55,12 @@ func HandlerWith(a *app.App, cfg Config) (http.Handler, error) {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	// Browsers ask for /favicon.ico on their own; there is none, and a 404
+	// page for it would only fill the logs.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.Handle("/", pages)
 	// Cross-origin state-changing requests from browsers are refused (this
 	// is the CSRF defence); API clients without Origin/Sec-Fetch-Site headers
@@ -88,7 +94,7 @@ const HSTS = "max-age=31536000"
 // own caching: it is public by law). Every other response carries
 // personal data or depends on who asks, and gets no-store.
 func cacheable(path string) bool {
-	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, public.Prefix)
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, public.Prefix) || path == "/favicon.ico"
 }
 
 type statusWriter struct {
