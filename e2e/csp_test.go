@@ -37,6 +37,8 @@ func TestNoCSPViolationsForAnyRole(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var console []string
+	refused := map[string]bool{}   // pages answered 403, by path
+	navigated := map[string]bool{} // every path the browser was sent to
 	cctx, stop := context.WithCancel(w.ctx)
 	defer stop()
 	var where string // the page being checked, for the messages
@@ -50,7 +52,13 @@ func TestNoCSPViolationsForAnyRole(t *testing.T) {
 				mu.Lock()
 				// A page the role may not open answers 403/404, and the
 				// browser logs that of the document itself: not a CSP matter.
-				document := strings.HasPrefix(m.Text, "Failed to load resource") && m.URL == w.base+where
+				// (Messages may arrive after the next navigation began, so
+				// the page is told by the message's URL.)
+				page := strings.TrimPrefix(m.URL, w.base)
+				document := strings.HasPrefix(m.Text, "Failed to load resource") && navigated[page]
+				if document && strings.Contains(m.Text, "403") {
+					refused[page] = true
+				}
 				if where != "canary" && !document {
 					console = append(console, fmt.Sprintf("%s: %s (%s:%d) on %s", m.Type, m.Text, m.URL, m.Line, where))
 				}
@@ -75,10 +83,12 @@ func TestNoCSPViolationsForAnyRole(t *testing.T) {
 		return v
 	}
 	visited := 0
+	var linked []string // detail pages reached by a link on a page
 	visit := func(path string) {
 		t.Helper()
 		mu.Lock()
 		where = path
+		navigated[path] = true
 		mu.Unlock()
 		w.do("open "+path, chromedp.Navigate(w.base+path), chromedp.WaitReady(chromedp.CSS("body")))
 		for _, v := range violations(path) {
@@ -136,6 +146,7 @@ func TestNoCSPViolationsForAnyRole(t *testing.T) {
 					continue
 				}
 				seen[d] = true
+				linked = append(linked, user+" "+d)
 				visit(d)
 				n++
 			}
@@ -179,6 +190,12 @@ func TestNoCSPViolationsForAnyRole(t *testing.T) {
 	defer mu.Unlock()
 	for _, c := range console {
 		t.Errorf("console: %s", c)
+	}
+	// A page shows no link its reader may not follow.
+	for _, l := range linked {
+		if _, path, _ := strings.Cut(l, " "); refused[path] {
+			t.Errorf("%s: linked from a page but refused with 403", l)
+		}
 	}
 	t.Logf("%d pages checked", visited)
 	if visited < 60 {
