@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	loginIP := fs.Int("login-rate-ip", limits.LoginPerIP.N, "login attempts a minute per client address, twice that at once (0: unlimited)")
 	loginUser := fs.Int("login-rate-user", limits.LoginPerUser.N, "login attempts a minute per user name (0: unlimited)")
 	exportRate := fs.Int("export-rate", limits.ExportPerUser.N, "exports a minute per signed-in user (0: unlimited)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	memLimit := fs.Int("memory-limit", 192, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +94,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	go archive.Every(ctx, &archive.Service{DB: db}, 24*time.Hour, log) // training archive: catalogue sync and retention sweep (issue 7)
 	limits.LoginPerIP = ratelimit.Rate{N: *loginIP, Per: time.Minute, Burst: 2 * *loginIP}
 	limits.LoginPerUser, limits.ExportPerUser = ratelimit.PerMinute(*loginUser), ratelimit.PerMinute(*exportRate)
+	if limits.TrustedProxies, err = server.ParsePrefixes(*proxies); err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
 	h, err := server.HandlerWith(a, limits)
 	if err != nil {
 		return err

@@ -8,8 +8,8 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +40,12 @@ type Config struct {
 	LongTimeout time.Duration
 	// Now is the limiters' clock (nil: time.Now).
 	Now func() time.Time
+	// TrustedProxies are the reverse proxies in front of the server. A
+	// request from one of them is taken to come from the address its
+	// X-Forwarded-For names (the last one that is not itself a trusted
+	// proxy), and to have come over TLS when X-Forwarded-Proto is https.
+	// Nobody else's forwarding headers are believed.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultMaxBody is the default body limit: a household form is a few KB,
@@ -242,7 +248,7 @@ func (g *guard) allowLogin(w http.ResponseWriter, r *http.Request, limit int64) 
 			fmt.Sprintf("登录尝试过于频繁，请 %d 秒后再试。", seconds(wait)), wait)
 		return false
 	}
-	if ok, wait := g.loginIP.Allow(clientIP(r)); !ok {
+	if ok, wait := g.loginIP.Allow(addressKey(clientAddr(r, g.cfg.TrustedProxies))); !ok {
 		return refused(wait, "address")
 	}
 	var name string
@@ -291,14 +297,88 @@ func userKey(name string) string {
 	return name
 }
 
-// clientIP is the address of the connection's peer. A forwarding header
-// is not believed: anyone can send one.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// ParsePrefixes reads a comma-separated list of addresses and CIDR
+// prefixes (an address is its own /32 or /128).
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
-	return host
+	return out, nil
+}
+
+// clientAddr is the address of the connection's peer or, when the peer
+// is a trusted proxy, of the client the proxy forwards for.
+func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !isTrusted(addr, trusted) {
+		return addr
+	}
+	// X-Forwarded-For is "client, proxy1, proxy2": each proxy appends the
+	// address it received from. Walk back over the trusted ones; the first
+	// other address is the client (anything before it the client wrote).
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a malformed hop: stop at the last address known
+		}
+		addr = a.Unmap()
+		if !isTrusted(addr, trusted) {
+			return addr
+		}
+	}
+	return addr
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// viaTLS reports whether the client's request came over TLS: to this
+// server, or to a trusted proxy that says so.
+func viaTLS(r *http.Request, trusted []netip.Prefix) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(trusted) == 0 || !strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && isTrusted(ap.Addr().Unmap(), trusted)
+}
+
+// addressKey is the limiter key of a client address: an IPv6 client
+// usually holds a whole /64, so the /64 is one key.
+func addressKey(a netip.Addr) string {
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

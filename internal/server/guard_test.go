@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,12 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("document CSP = %q", r.header.Get("Content-Security-Policy"))
 		}
 
+		// A forwarding header from anyone but a trusted proxy is ignored.
+		req, _ := http.NewRequest("GET", s.url+"/login", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if r := b.do(req); r.header.Get("Strict-Transport-Security") != "" {
+			t.Error("HSTS for an untrusted X-Forwarded-Proto")
+		}
 		// Over TLS, HSTS.
 		tls := httptest.NewTLSServer(s.srv.Config.Handler)
 		defer tls.Close()
@@ -256,6 +263,26 @@ func TestLoginRateLimits(t *testing.T) {
 		if code, msg := apiError(t, r); r.status != http.StatusTooManyRequests || code != "rate_limited" ||
 			!strings.Contains(msg, "登录尝试过于频繁") || r.header.Get("Retry-After") == "" {
 			t.Fatalf("API login over the limit: %d %s", r.status, r.body)
+		}
+		// Behind a trusted proxy, each forwarded client has its own bucket.
+		proxied := cfg
+		proxied.TrustedProxies, _ = server.ParsePrefixes("127.0.0.1")
+		ps := newSite(t, db, proxied)
+		for i := range 8 {
+			client := "198.51.100.1" // 6 attempts pass, the 7th is refused, another client's passes
+			if i == 7 {
+				client = "198.51.100.2"
+			}
+			req, _ := http.NewRequest("POST", ps.url+"/api/v1/login", strings.NewReader(`{"username":"nobody`+strconv.Itoa(i)+`","password":"x"}`))
+			req.Header.Set("X-Forwarded-For", "203.0.113.9, "+client) // the first hop is the client's own word
+			req.Header.Set("X-Forwarded-Proto", "https")
+			r := (&browser{s: ps, c: http.DefaultClient}).do(req)
+			if refused := i == 6; (r.status == http.StatusTooManyRequests) != refused {
+				t.Fatalf("forwarded attempt %d from %s: %d", i+1, client, r.status)
+			}
+			if r.header.Get("Strict-Transport-Security") != server.HSTS {
+				t.Fatalf("no HSTS behind a trusted TLS proxy")
+			}
 		}
 		// Time refills: after 20 s alice may sign in (the JSON body read by
 		// the guard is still there for the handler).

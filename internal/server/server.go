@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func HandlerWith(a *app.App, cfg Config) (http.Handler, error) {
 	// pass, and they authenticate with bearer tokens, not cookies. The
 	// refusal comes before the guard, so a forged login spends no tokens.
 	cop := http.NewCrossOriginProtection()
-	return withMiddleware(a.Log, cop.Handler(newGuard(a, cfg, mux))), nil
+	return withMiddleware(a.Log, cfg.TrustedProxies, cop.Handler(newGuard(a, cfg, mux))), nil
 }
 
 // CSP is the Content-Security-Policy of every response: scripts and
@@ -86,7 +87,8 @@ const DocumentCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'sel
 // PermissionsPolicy turns off the browser features no page uses.
 const PermissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), fullscreen=(self)"
 
-// HSTS is sent on responses to requests that came over TLS.
+// HSTS is sent on responses to requests that came over TLS (to this
+// server, or to a trusted proxy: Config.TrustedProxies).
 const HSTS = "max-age=31536000"
 
 // cacheable reports whether a response to path may be kept by a cache:
@@ -134,7 +136,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func withMiddleware(log *slog.Logger, next http.Handler) http.Handler {
+func withMiddleware(log *slog.Logger, proxies []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := reqid.New()
@@ -146,7 +148,7 @@ func withMiddleware(log *slog.Logger, next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", PermissionsPolicy)
 		h.Set("Content-Security-Policy", CSP)
-		if r.TLS != nil {
+		if viaTLS(r, proxies) {
 			h.Set("Strict-Transport-Security", HSTS)
 		}
 		sw := &statusWriter{ResponseWriter: w, keepable: cacheable(r.URL.Path)}
