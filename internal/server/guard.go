@@ -21,6 +21,7 @@ import (
 	"dibao/internal/recipients"
 	"dibao/internal/reqid"
 	"dibao/internal/sheet"
+	"dibao/internal/store"
 	"dibao/internal/upload"
 	"dibao/internal/web"
 )
@@ -163,6 +164,7 @@ type guard struct {
 	cfg                          Config
 	table                        *http.ServeMux // pattern → Route (as a handler) for matching only
 	loginIP, loginUser, exporter *ratelimit.Limiter
+	alarm                        *ratelimit.Limiter // one audit record per refused key a minute
 	next                         http.Handler
 }
 
@@ -180,7 +182,7 @@ func newGuard(a *app.App, cfg Config, next http.Handler) *guard {
 	}
 	g := &guard{a: a, cfg: cfg, table: http.NewServeMux(), next: next,
 		loginIP: ratelimit.New(cfg.LoginPerIP, cfg.Now), loginUser: ratelimit.New(cfg.LoginPerUser, cfg.Now),
-		exporter: ratelimit.New(cfg.ExportPerUser, cfg.Now)}
+		exporter: ratelimit.New(cfg.ExportPerUser, cfg.Now), alarm: ratelimit.New(ratelimit.PerMinute(1), cfg.Now)}
 	for _, rt := range Routes() {
 		g.table.Handle(rt.Pattern, match(rt))
 	}
@@ -221,6 +223,9 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rt.Kind == Export {
 			if ok, wait := g.exporter.Allow(strconv.FormatInt(p.UserID, 10)); !ok {
 				g.a.Log.Warn("export rate limited", "request_id", reqid.From(r.Context()), "path", r.URL.Path, "user", p.UserID)
+				p.RequestID = reqid.From(r.Context())
+				g.audit(r, p, "export:"+strconv.FormatInt(p.UserID, 10), store.Entry{Action: "export.rate_limited",
+					Object: "user:" + strconv.FormatInt(p.UserID, 10), Result: "denied", Detail: "导出过于频繁，已拒绝：" + r.URL.Path})
 				g.refuse(w, r, http.StatusTooManyRequests, "rate_limited", "导出过于频繁",
 					fmt.Sprintf("导出过于频繁，请 %d 秒后再试。", seconds(wait)), wait)
 				return
@@ -242,14 +247,21 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // name (read from the form or the JSON body, which is put back for the
 // handler); it answers the refusal itself.
 func (g *guard) allowLogin(w http.ResponseWriter, r *http.Request, limit int64) bool {
-	refused := func(wait time.Duration, by string) bool {
+	addr := addressKey(clientAddr(r, g.cfg.TrustedProxies))
+	refused := func(wait time.Duration, by, name string) bool {
 		g.a.Log.Warn("login rate limited", "request_id", reqid.From(r.Context()), "path", r.URL.Path, "by", by)
+		anon := authz.Principal{Username: name, RequestID: reqid.From(r.Context())}
+		detail, key := "登录尝试过于频繁（按用户名限流），已拒绝", "user:"+name
+		if by == "address" {
+			detail, key = "登录尝试过于频繁（按来源地址 "+addr+" 限流），已拒绝", "addr:"+addr
+		}
+		g.audit(r, anon, key, store.Entry{Action: "auth.rate_limited", Object: "user:?", Result: "denied", Detail: detail})
 		g.refuse(w, r, http.StatusTooManyRequests, "rate_limited", "登录尝试过于频繁",
 			fmt.Sprintf("登录尝试过于频繁，请 %d 秒后再试。", seconds(wait)), wait)
 		return false
 	}
-	if ok, wait := g.loginIP.Allow(addressKey(clientAddr(r, g.cfg.TrustedProxies))); !ok {
-		return refused(wait, "address")
+	if ok, wait := g.loginIP.Allow(addr); !ok {
+		return refused(wait, "address", "")
 	}
 	var name string
 	if isAPI(r) {
@@ -271,10 +283,22 @@ func (g *guard) allowLogin(w http.ResponseWriter, r *http.Request, limit int64) 
 	}
 	if name = userKey(name); name != "" {
 		if ok, wait := g.loginUser.Allow(name); !ok {
-			return refused(wait, "username")
+			return refused(wait, "username", name)
 		}
 	}
 	return true
+}
+
+// audit records a refusal in the audit log, once a minute per key: a
+// flood of refused requests must not become a flood of writes.
+func (g *guard) audit(r *http.Request, p authz.Principal, key string, e store.Entry) {
+	if ok, _ := g.alarm.Allow(key); !ok {
+		return
+	}
+	err := g.a.DB.InTx(r.Context(), p, func(tx *store.Tx) error { return tx.Audit(r.Context(), e) })
+	if err != nil {
+		g.a.Log.Error("audit of a rate-limit refusal", "request_id", reqid.From(r.Context()), "err", err)
+	}
 }
 
 func (g *guard) badBody(w http.ResponseWriter, r *http.Request, err error, limit int64) bool {

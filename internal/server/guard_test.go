@@ -264,6 +264,14 @@ func TestLoginRateLimits(t *testing.T) {
 			!strings.Contains(msg, "登录尝试过于频繁") || r.header.Get("Retry-After") == "" {
 			t.Fatalf("API login over the limit: %d %s", r.status, r.body)
 		}
+		// Each refused key is audited once a minute, not once a request.
+		recs, err := db.AuditRecords(context.Background(), store.AuditFilter{Action: "auth.rate_limited", Limit: 100})
+		if err != nil || len(recs) != 2 || recs[0].Result != "denied" {
+			t.Fatalf("rate-limit audit records: %+v %v", recs, err)
+		}
+		if !strings.Contains(recs[0].Detail+recs[1].Detail, "按用户名限流") || !strings.Contains(recs[0].Detail+recs[1].Detail, "按来源地址 127.0.0.1 限流") {
+			t.Fatalf("audit details %q / %q", recs[0].Detail, recs[1].Detail)
+		}
 		// Behind a trusted proxy, each forwarded client has its own bucket.
 		proxied := cfg
 		proxied.TrustedProxies, _ = server.ParsePrefixes("127.0.0.1")
@@ -331,6 +339,10 @@ func TestExportRateLimit(t *testing.T) {
 		// Anonymous requests spend nothing and go to the login page.
 		if r := s.anonymous().get("/households/export"); r.status != http.StatusSeeOther {
 			t.Fatalf("anonymous export: %d", r.status)
+		}
+		if recs, err := db.AuditRecords(context.Background(), store.AuditFilter{Action: "export.rate_limited", Limit: 10}); err != nil ||
+			len(recs) != 1 || recs[0].Actor != "county" || recs[0].Result != "denied" {
+			t.Fatalf("export refusals audited: %+v %v", recs, err)
 		}
 		s.step(30 * time.Second)
 		if r := b.get("/ledger/template.xlsx"); r.status != http.StatusOK {
