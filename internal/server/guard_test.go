@@ -361,12 +361,14 @@ func TestUploadsRefused(t *testing.T) {
 		testenv.User(t, db, "clerk", testenv.VillageA, authz.VillageClerk)
 		testenv.User(t, db, "county", testenv.County, authz.CountyAdmin)
 		testenv.User(t, db, "trainer", testenv.County, authz.TrainingAdmin)
+		testenv.User(t, db, "approver", testenv.County, authz.CountyApprover)
 		cid := testenv.Case(t, db, testenv.CaseSpec{Village: testenv.VillageA, Head: "张三",
 			Steps: []testenv.Step{{To: "submitted", At: time.Now()}}})
 		db.SetClock(time.Now)
 		s := newSite(t, db, server.DefaultConfig())
 		clerk, county, trainer := s.signIn("clerk"), s.signIn("county"), s.signIn("trainer")
 		clerkAPI, countyAPI, trainerAPI := s.apiLogin("clerk"), s.apiLogin("county"), s.apiLogin("trainer")
+		approverAPI := s.apiLogin("approver")
 		var seq int64
 		if recs, err := db.AuditRecords(ctx, store.AuditFilter{Limit: 1}); err != nil || len(recs) != 1 {
 			t.Fatal(recs, err)
@@ -405,6 +407,9 @@ func TestUploadsRefused(t *testing.T) {
 			{"API ledger as exe", viaAPI(countyAPI, "/api/v1/ledger-imports", nil, "台账.xlsx", exe), 400, sheetMsg},
 			{"question bank as HTML", web(trainer, "/exams/bank/import", nil, "bank.xlsx", html), 422, sheetMsg},
 			{"API question bank as exe", viaAPI(trainerAPI, "/api/v1/questions/import", nil, "bank.xlsx", exe), 400, sheetMsg},
+			{"API bank result 20 MB + 1", viaAPI(approverAPI, "/api/v1/rosters/1/bank-result", nil, "回盘.csv",
+				bytes.Repeat([]byte("1,"), 10<<20+1)[:20<<20+1]), 400, "银行回盘文件超过 20 MB"},
+			{"API bank result empty", viaAPI(approverAPI, "/api/v1/rosters/1/bank-result", nil, "回盘.csv", nil), 400, "请选择银行回盘文件"},
 		} {
 			r := a.send()
 			if r.status != a.status || !strings.Contains(r.body, a.want) {
