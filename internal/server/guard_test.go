@@ -32,11 +32,13 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Helper()
 			h := r.header
 			for k, want := range map[string]string{
-				"X-Content-Type-Options":  "nosniff",
-				"X-Frame-Options":         "DENY",
-				"Referrer-Policy":         "same-origin",
-				"Permissions-Policy":      server.PermissionsPolicy,
-				"Content-Security-Policy": server.CSP,
+				"X-Content-Type-Options":       "nosniff",
+				"X-Frame-Options":              "DENY",
+				"Referrer-Policy":              "same-origin",
+				"Permissions-Policy":           server.PermissionsPolicy,
+				"Content-Security-Policy":      server.CSP,
+				"Cross-Origin-Opener-Policy":   "same-origin",
+				"Cross-Origin-Resource-Policy": "same-origin",
 			} {
 				if got := h.Get(k); got != want {
 					t.Errorf("%s: %s = %q, want %q", what, k, got, want)

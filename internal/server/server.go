@@ -156,6 +156,10 @@ func withMiddleware(log *slog.Logger, proxies []netip.Prefix, next http.Handler)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", PermissionsPolicy)
+		// No other site's window keeps a handle on ours, and no other site
+		// may load our responses (an export, a JSON list) as a subresource.
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Content-Security-Policy", CSP)
 		if viaTLS(r, proxies) {
 			h.Set("Strict-Transport-Security", HSTS)
