@@ -144,3 +144,17 @@ func TestConcurrentSpendIsExact(t *testing.T) {
 		t.Fatalf("200 concurrent requests against a burst of 50 granted %d", granted)
 	}
 }
+
+// BenchmarkAllow measures one decision over 10,000 live keys (the cost a
+// login or export pays).
+func BenchmarkAllow(b *testing.B) {
+	l := New(PerMinute(1_000_000), nil)
+	keys := make([]string, 10_000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("10.0.", i/256, ".", i%256)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Allow(keys[i%len(keys)])
+	}
+}
