@@ -208,7 +208,12 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		// A body without a declared length is cut as it is read; the
+		// handler then refuses it in its own words, and its 400/422
+		// leaves as 413 like the refusal above.
+		cut := &cutBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit)}
+		r.Body = cut
+		w = &cutWriter{ResponseWriter: w, cut: cut}
 	}
 	switch rt.Kind {
 	case Login:
@@ -242,6 +247,39 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.next.ServeHTTP(w, r)
 }
+
+// cutBody notes when the body limit cut the body.
+type cutBody struct {
+	io.ReadCloser
+	hit bool
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && errors.As(err, &mbe) {
+		b.hit = true
+	}
+	return n, err
+}
+
+// cutWriter answers 413 instead of the handler's 400 or 422 when the body
+// limit cut the body: the handler's page or error says why in Chinese.
+type cutWriter struct {
+	http.ResponseWriter
+	cut *cutBody
+}
+
+func (w *cutWriter) WriteHeader(code int) {
+	if w.cut.hit && (code == http.StatusBadRequest || code == http.StatusUnprocessableEntity) {
+		code = http.StatusRequestEntityTooLarge
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *cutWriter) Write(b []byte) (int, error) { return w.ResponseWriter.Write(b) }
+
+func (w *cutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // allowLogin spends a token of the client address and one of the user
 // name (read from the form or the JSON body, which is put back for the
