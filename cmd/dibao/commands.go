@@ -24,6 +24,7 @@ import (
 	"dibao/internal/demo"
 	"dibao/internal/exams"
 	"dibao/internal/fieldcrypt"
+	"dibao/internal/ratelimit"
 	"dibao/internal/recipients"
 	"dibao/internal/scale"
 	"dibao/internal/server"
@@ -43,6 +44,11 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	checker := fs.String("crosscheck", "", "cross-check platform: simulator, batch:DIR (outbox/inbox under DIR), an https:// URL, or manual (default: simulator with --demo, else manual)")
 	idle := fs.Duration("idle-timeout", 15*time.Minute, "sign a session out after this much inactivity")
 	maxAge := fs.Duration("session-max", 8*time.Hour, "sign every session out this long after login")
+	limits := server.DefaultConfig()
+	loginIP := fs.Int("login-rate-ip", limits.LoginPerIP.N, "login attempts a minute per client address, twice that at once (0: unlimited)")
+	loginUser := fs.Int("login-rate-user", limits.LoginPerUser.N, "login attempts a minute per user name (0: unlimited)")
+	exportRate := fs.Int("export-rate", limits.ExportPerUser.N, "exports a minute per signed-in user (0: unlimited)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	memLimit := fs.Int("memory-limit", 192, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,7 +95,12 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	// Expired certifications send their holders back to retraining.
 	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
 	go archive.Every(ctx, &archive.Service{DB: db}, 24*time.Hour, log) // training archive: catalogue sync and retention sweep (issue 7)
-	h, err := server.Handler(a)
+	limits.LoginPerIP = ratelimit.Rate{N: *loginIP, Per: time.Minute, Burst: 2 * *loginIP}
+	limits.LoginPerUser, limits.ExportPerUser = ratelimit.PerMinute(*loginUser), ratelimit.PerMinute(*exportRate)
+	if limits.TrustedProxies, err = server.ParsePrefixes(*proxies); err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	h, err := server.HandlerWith(a, limits)
 	if err != nil {
 		return err
 	}
@@ -97,8 +108,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := server.NewHTTPServer(h)
 	scheme := "http"
 	if a.TLS {
 		scheme = "https"

@@ -22,6 +22,8 @@ const usage = `dibao — 最低生活保障业务与培训管理系统
 usage:
   dibao serve [--demo] [--addr 127.0.0.1:8080] [--data ./data] [--db URL]
               [--idle-timeout 15m] [--session-max 8h] [--tls-cert F --tls-key F]
+              [--login-rate-ip 60] [--login-rate-user 10] [--export-rate 30]   per minute, 0: unlimited
+              [--trusted-proxy CIDR,…]   reverse proxies whose X-Forwarded-For/-Proto are believed
   dibao migrate [--data DIR] [--db URL]
   dibao demo [--data DIR] [--db URL] [--households N --seed S]   the demo county, or a generated province
   dibao audit verify [--data DIR] [--db URL] [--anchors F --pubkey HEX|F]   SM3 chain and SM2 anchors

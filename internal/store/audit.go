@@ -72,8 +72,10 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]audit.Record, 
 		args = append(args, f.Actor)
 	}
 	if f.Action != "" {
-		q += " AND action LIKE ?"
-		args = append(args, escapeLike(f.Action)+"%")
+		// Escaped, not stripped: action names hold underscores
+		// ("auth.rate_limited"), which escapeLike would drop.
+		q += " AND action LIKE ? ESCAPE '\\'"
+		args = append(args, likeEscaped(f.Action)+"%")
 	}
 	if f.Object != "" {
 		q += " AND object = ?"
