@@ -36,7 +36,7 @@ func TestRegionAndUserAddBootstrapAnInstall(t *testing.T) {
 		{"separation of duties", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
 			"--role", "security_admin,auditor", "--password", "Console-pass-2026"}, "", 1, "--role：三员分立"},
 		{"weak password", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
-			"--role", "security_admin", "--password", "weak"}, "", 1, "--password：密码至少10位"},
+			"--role", "security_admin", "--password", "weak"}, "", 1, "--password：密码至少12位"},
 		{"missing flags", []string{"user", "add", "--username", "secadmin"}, "", 1, "缺少参数：--name、--region、--role"},
 		{"no password anywhere", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
 			"--role", "security_admin"}, "", 1, "未提供密码"},

@@ -197,7 +197,7 @@ func TestSecurityAdminManagesAccounts(t *testing.T) {
 	}
 	r = sec.post(clerkPath+"/password", url.Values{"new_password": {"short"}, "new_password_confirm": {"short"}})
 	if r.StatusCode != http.StatusUnprocessableEntity ||
-		!regexp.MustCompile(`id="new_password"[^>]*>\s*<div class="error-msg">密码至少10位</div>`).MatchString(r.body) {
+		!regexp.MustCompile(`id="new_password"[^>]*>\s*<div class="error-msg">密码至少12位</div>`).MatchString(r.body) {
 		t.Errorf("weak reset: %d\n%s", r.StatusCode, r.body)
 	}
 	r = sec.post(clerkPath+"/password", url.Values{"new_password": {"Reset-pass-2026"}, "new_password_confirm": {"Reset-pass-2026"}})
