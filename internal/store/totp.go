@@ -123,3 +123,12 @@ func (tx *Tx) DeleteChallenge(ctx context.Context, tokenHash string) (bool, erro
 	n, _ := res.RowsAffected()
 	return n > 0, nil
 }
+
+// UserByName returns an account by its username.
+func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
+	u, err := scanUser(db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE username = ?", username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, errs.New(errs.NotFound, "", "账号不存在")
+	}
+	return u, mapErr(err, "读取账号失败")
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"dibao/internal/app"
+	"dibao/internal/access"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/household"
@@ -59,6 +60,16 @@ func TestEveryTemplateRenders(t *testing.T) {
 		{"login", authz.Principal{}, s.loginView("clerk", "/households",
 			errs.New(errs.Forbidden, "username", "登录失败次数过多，账号已锁定至 15:04，请稍后再试或联系安全管理员")),
 			[]string{"已锁定至 15:04", "township2", authz.Auditor.Label(), `name="next" value="/households"`}},
+		{"login_totp", authz.Principal{}, secondPage{Next: "/audit", Error: "动态验证码错误或已使用"},
+			[]string{`action="/login/totp"`, `name="next" value="/audit"`, "动态验证码错误或已使用", `autocomplete="one-time-code"`}},
+		{"login_enrol", authz.Principal{}, secondPage{Next: "/", Enrol: &access.Enrolment{Username: "secadmin",
+			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP",
+			URI: "otpauth://totp/x:secadmin?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}},
+			[]string{`action="/login/enrol"`, `data-secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"`, "JBSW Y3DP", "otpauth://totp/x:secadmin", "审计管理员"}},
+		{"account_security", p, securityPage{TOTP: access.TOTPState{Required: false, Pending: &access.Enrolment{Username: "clerk",
+			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW", URI: "otpauth://totp/x:clerk"}},
+			PasswordErr: map[string]string{"new_password": "密码至少12位"}},
+			[]string{`action="/account/2fa/confirm"`, "绑定中", "密码至少12位", `id="current_password"`, `id="account-security"`}},
 		{"standard_index", authz.Principal{Username: "approver", Roles: []authz.Role{authz.CountyApprover}, Region: county},
 			standardFixtureIndex(), []string{`id="preview"`, `name="effective" value="2027-13"`, "生效月份格式应为", `id="standard-row-3"`, "执行中"}},
 		{"standard_change", authz.Principal{Username: "approver", Roles: []authz.Role{authz.CountyApprover}, Region: county},

@@ -12,6 +12,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/region"
 	"dibao/internal/store"
+	"dibao/internal/testenv"
 )
 
 // addSecAdmin creates the county security administrator "secadmin".
@@ -31,6 +32,7 @@ func (e *env) addSecAdmin() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	testenv.EnrolTOTP(e.t, e.a.DB, "secadmin")
 }
 
 func (e *env) userByName(name string) store.User {
