@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"dibao/internal/app"
 	"dibao/internal/access"
+	"dibao/internal/app"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/household"
