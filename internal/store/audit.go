@@ -72,8 +72,10 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]audit.Record, 
 		args = append(args, f.Actor)
 	}
 	if f.Action != "" {
-		q += " AND action LIKE ?"
-		args = append(args, escapeLike(f.Action)+"%")
+		// likeEscaped keeps "_" (user.password_reset): escapeLike drops it,
+		// and no action with an underscore could be found.
+		q += " AND action LIKE ? ESCAPE '\\'"
+		args = append(args, likeEscaped(f.Action)+"%")
 	}
 	if f.Object != "" {
 		q += " AND object = ?"
