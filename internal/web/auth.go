@@ -165,18 +165,20 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	// Rotate: whatever the browser held before is ended, whatever happens next.
 	s.discardOld(r)
-	clearSession(w, s.a.TLS)
-	s.clearPending(w)
 	res, err := s.a.Access.LoginStep(r.Context(), username, r.PostFormValue("password"), reqid.From(r.Context()))
 	if err != nil {
+		clearSession(w, s.a.TLS)
+		s.clearPending(w)
 		s.loginFailed(w, r, username, next, err)
 		return
 	}
 	switch res.Stage {
 	case access.StageTOTP, access.StageEnrol:
+		clearSession(w, s.a.TLS)
 		s.setPending(w, res.Token)
 		http.Redirect(w, r, "/login/"+res.Stage+"?next="+url.QueryEscape(next), http.StatusSeeOther)
 	default:
+		s.clearPending(w)
 		http.SetCookie(w, s.sessionCookie(res.Token))
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	}
