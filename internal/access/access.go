@@ -112,10 +112,6 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 		tx.SetPrincipal(p)
 		obj := "user:" + itoa(u.ID)
 		st := LoginState{Failed: u.FailedLogins, FirstFailed: u.FirstFailedAt, LockedUntil: u.LockedUntil}
-		if !u.Active {
-			outcome = errs.New(errs.Forbidden, "username", "账号已停用，请联系安全管理员")
-			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "inactive"})
-		}
 		if st.Locked(now) {
 			outcome = lockedErr(st.LockedUntil)
 			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "locked"})
@@ -127,6 +123,12 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 		if !ok {
 			outcome, err = s.fail(ctx, tx, u, st, now, "bad password", badCredentials())
 			return err
+		}
+		// Only after the password: "deactivated" must not tell a guesser
+		// that the username exists.
+		if !u.Active {
+			outcome = errs.New(errs.Forbidden, "username", "账号已停用，请联系安全管理员")
+			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "inactive"})
 		}
 		switch {
 		case u.TOTPEnabled() && req.TOTP != "":

@@ -336,3 +336,23 @@ func TestSessionRotationAndPasswordChange(t *testing.T) {
 		}
 	})
 }
+
+// A deactivated account says so only to someone who knows its password.
+func TestInactiveOnlyAfterPassword(t *testing.T) {
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		s, _ := setup(t, db)
+		u, _ := db.UserByName(ctx, "clerk")
+		if err := db.InTx(ctx, testenv.Admin(), func(tx *store.Tx) error {
+			if err := tx.SetUserActive(ctx, u.ID, false, u.Version); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, store.Entry{Action: "test.deactivate"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := s.Login(ctx, "clerk", "Wrong-pass-2026", "web", "r")
+		wantField(t, "wrong password, inactive account", err, errs.Unauthorized, "password", "用户名或密码错误")
+		_, _, err = s.Login(ctx, "clerk", testenv.Password, "web", "r")
+		wantField(t, "right password, inactive account", err, errs.Forbidden, "username", "已停用")
+	})
+}

@@ -95,10 +95,13 @@ func (s *server) authRoutes(mux *http.ServeMux) {
 
 // sessionCookie is the web session cookie. HttpOnly keeps it from scripts;
 // Secure when served over TLS; SameSite=Lax rather than Strict: the outer
-// server already refuses cross-site POSTs (CSRF token and Origin check), and
-// Lax still withholds the cookie from every cross-site POST, frame and
-// sub-request, while Strict would make a link to a case page from the
-// county OA or an e-mail land on the login page and open a second session.
+// server already refuses cross-origin writes (http.CrossOriginProtection on
+// Sec-Fetch-Site/Origin), Lax still withholds the cookie from every
+// cross-site POST, frame and sub-request, and Strict would make a link to a
+// case page from the county OA system or a message land on the login page
+// (the cookie is not sent on that first navigation) and open a second
+// session. The pending-login cookie, only ever sent by this site's own
+// forms, is Strict.
 func (s *server) sessionCookie(token string) *http.Cookie {
 	return &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true,
 		Secure: s.a.TLS, SameSite: http.SameSiteLaxMode}
