@@ -65,7 +65,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 		{"login_enrol", authz.Principal{}, secondPage{Next: "/", Enrol: &access.Enrolment{Username: "secadmin",
 			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP",
 			URI: "otpauth://totp/x:secadmin?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}},
-			[]string{`action="/login/enrol"`, `data-secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"`, "JBSW Y3DP", "otpauth://totp/x:secadmin", "审计管理员"}},
+			[]string{`action="/login/enrol"`, `<svg class="qr"`, `data-secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"`, "JBSW Y3DP", "otpauth://totp/x:secadmin", "审计管理员"}},
 		{"account_security", p, securityPage{TOTP: access.TOTPState{Required: false, Pending: &access.Enrolment{Username: "clerk",
 			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW", URI: "otpauth://totp/x:clerk"}},
 			PasswordErr: map[string]string{"new_password": "密码至少12位"}},
