@@ -166,6 +166,9 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 			if err != nil {
 				return errs.Wrap(err, "登录失败，请重试")
 			}
+			if err := tx.DeleteExpiredChallenges(ctx, now); err != nil {
+				return err
+			}
 			if err := tx.CreateChallenge(ctx, store.Challenge{TokenHash: tokenHash(token), UserID: u.ID, Purpose: stage,
 				CreatedAt: now, ExpiresAt: now.Add(PendingTimeout)}); err != nil {
 				return err

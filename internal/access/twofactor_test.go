@@ -1,6 +1,8 @@
 package access_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +181,11 @@ func TestAdminEnrolsThenLogsInWithCode(t *testing.T) {
 	})
 }
 
+func sha(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // sec0 is the security administrator "sec" as a principal.
 func sec0(t *testing.T, db *store.DB) authz.Principal {
 	t.Helper()
@@ -203,8 +210,14 @@ func TestPendingLoginExpires(t *testing.T) {
 		if _, _, err := s.CompleteLogin(ctx, "forged", "123456", "r"); errs.CodeOf(err) != errs.Unauthorized {
 			t.Fatalf("forged pending login: %v", err)
 		}
-		// A pending login of the code step cannot be used for enrolment.
+		// A pending login of the code step cannot be used for enrolment;
+		// a new pending login sweeps the expired ones.
+		stale, _ := s.LoginStep(ctx, "aud", testenv.Password, "r")
+		*now = now.Add(access.PendingTimeout)
 		res, _ = s.LoginStep(ctx, "aud", testenv.Password, "r")
+		if _, _, err := db.ChallengeUser(ctx, sha(stale.Token)); errs.CodeOf(err) != errs.Unauthorized {
+			t.Fatalf("expired pending login not swept: %v", err)
+		}
 		if _, err := s.PendingEnrolment(ctx, res.Token, "r"); errs.CodeOf(err) != errs.Unauthorized {
 			t.Fatalf("code-step login used to enrol: %v", err)
 		}

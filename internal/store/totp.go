@@ -132,3 +132,10 @@ func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
 	}
 	return u, mapErr(err, "读取账号失败")
 }
+
+// DeleteExpiredChallenges sweeps pending logins past their end (the table
+// holds a handful; each new pending login sweeps it).
+func (tx *Tx) DeleteExpiredChallenges(ctx context.Context, now time.Time) error {
+	_, err := tx.exec(ctx, "DELETE FROM login_challenges WHERE expires_at <= ?", ms(now))
+	return mapErr(err, "删除登录状态失败")
+}
