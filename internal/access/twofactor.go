@@ -376,8 +376,16 @@ func (s *Service) Discard(ctx context.Context, token, requestID string) (bool, e
 		return false, nil
 	}
 	var found bool
-	err := s.DB.InTx(ctx, authz.Principal{RequestID: requestID}, func(tx *store.Tx) error {
-		h := tokenHash(token)
+	h := tokenHash(token)
+	// The record names whose session ends, when it can be read.
+	who := authz.Principal{RequestID: requestID}
+	if _, u, err := s.DB.SessionUser(ctx, h); err == nil {
+		who = u.Principal()
+	} else if _, u, err := s.DB.ChallengeUser(ctx, h); err == nil {
+		who = u.Principal()
+	}
+	who.RequestID = requestID
+	err := s.DB.InTx(ctx, who, func(tx *store.Tx) error {
 		a, err := tx.DeleteSession(ctx, h)
 		if err != nil {
 			return err
@@ -389,7 +397,7 @@ func (s *Service) Discard(ctx context.Context, token, requestID string) (bool, e
 		if found = a || b; !found {
 			return errNothing // roll back: nothing to audit
 		}
-		return tx.Audit(ctx, store.Entry{Action: "auth.logout", Object: "session", Detail: "replaced by a new login"})
+		return tx.Audit(ctx, store.Entry{Action: "auth.logout", Object: "user:" + itoa(who.UserID), Detail: "replaced by a new login"})
 	})
 	if errors.Is(err, errNothing) {
 		err = nil
