@@ -272,7 +272,7 @@ func safeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
-	if u.Path == "/login" || u.Path == "/logout" {
+	if u.Path == "/login" || u.Path == "/logout" || strings.HasPrefix(u.Path, "/login/") {
 		return "/"
 	}
 	return next

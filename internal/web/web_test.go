@@ -758,6 +758,8 @@ func TestSafeNext(t *testing.T) {
 		{"https://evil.example/", "/"},
 		{"javascript:alert(1)", "/"},
 		{"/login", "/"},
+		{"/login/totp?next=/x", "/"},
+		{"/loginx", "/loginx"},
 		{"households", "/"},
 	} {
 		if got := safeNext(tc.in); got != tc.want {
