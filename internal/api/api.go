@@ -268,6 +268,7 @@ func (s *server) openapi(w http.ResponseWriter, r *http.Request, _ authz.Princip
 type loginReq struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	TOTP     string `json:"totp"` // the 6-digit code; required for an account with a second factor
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request, _ authz.Principal) error {
@@ -275,7 +276,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ authz.Principal
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	token, u, err := s.a.Access.Login(r.Context(), req.Username, req.Password, "api", reqid.From(r.Context()))
+	token, u, err := s.a.Access.LoginWithCode(r.Context(), req.Username, req.Password, req.TOTP, "api", reqid.From(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,7 @@ func (s *server) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.loginSubmit)
 	mux.Handle("POST /logout", s.auth(s.logout))
+	s.authRoutes(mux)
 
 	mux.Handle("GET /{$}", s.auth(s.dashboard))
 	mux.Handle("GET /households", s.auth(s.householdList))
@@ -238,6 +239,10 @@ func (s *server) auth(h handlerFunc) http.Handler {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "登录已失效，请重新登录"})
 				return
 			}
+			if cookieValue(r, SessionCookie) != "" { // timed out, or ended elsewhere: say so
+				clearSession(w, s.a.TLS)
+				setFlash(w, "session_expired", s.a.TLS)
+			}
 			s.toLogin(w, r)
 			return
 		}
@@ -267,7 +272,7 @@ func safeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
-	if u.Path == "/login" || u.Path == "/logout" {
+	if u.Path == "/login" || u.Path == "/logout" || strings.HasPrefix(u.Path, "/login/") {
 		return "/"
 	}
 	return next
