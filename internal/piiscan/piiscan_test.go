@@ -1,0 +1,77 @@
+package piiscan
+
+import (
+	"archive/zip"
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"dibao/internal/idcard"
+)
+
+var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+func TestScanFindsValidNumbersOnly(t *testing.T) {
+	id := string(idcard.Make("130199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 123))
+	var idX string // an ID whose check character is X
+	for seq := 0; seq < 1000 && idX == ""; seq++ {
+		if s := string(idcard.Make("110101", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), seq)); s[17] == 'X' {
+			idX = s
+		}
+	}
+	card := "6217991234567890120" // 19 digits
+	for d := byte('0'); d <= '9'; d++ {
+		if c := card[:18] + string(d); ValidCard(c) {
+			card = c
+			break
+		}
+	}
+	if !ValidCard(card) || !ValidID(id, today) || idX == "" {
+		t.Fatalf("fixtures: %s %s %q", card, id, idX)
+	}
+	badCheck := id[:17] + string("0123456789"[(int(id[17]-'0')+1)%10])
+	if id[17] == 'X' {
+		badCheck = id[:17] + "0"
+	}
+	future := string(idcard.Make("130199", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 1))
+	noProvince := string(idcard.Make("000199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 1))
+	badLuhn := card[:18] + string("0123456789"[(int(card[18]-'0')+1)%10])
+	text := "身份证号" + id + "，卡号：" + card + " 另一个 " + strings.ToLower(idX) + "\n" +
+		"错 " + badCheck + " " + future + " " + noProvince + " " + badLuhn +
+		" 掩码 " + idcard.Mask(id) + " hash a" + id + "f 时间 1764201600000000000 嵌入 1" + id + "2"
+	hits := Scan([]byte(text), today)
+	var kinds []string
+	for _, h := range hits {
+		kinds = append(kinds, string(h.Kind)+":"+h.Masked)
+		if strings.Contains(h.String(), id) || strings.Contains(h.String(), card) {
+			t.Fatalf("a hit carries the clear number: %s", h)
+		}
+	}
+	want := []string{"id_number:" + idcard.Mask(id), "bank_card:***************" + card[15:], "id_number:" + idcard.Mask(idX)}
+	if strings.Join(kinds, ",") != strings.Join(want, ",") {
+		t.Fatalf("hits %v, want %v", kinds, want)
+	}
+	if hits[0].Offset != int64(len("身份证号")) {
+		t.Fatalf("offset %d", hits[0].Offset)
+	}
+}
+
+func TestScanLooksInsideZip(t *testing.T) {
+	id := string(idcard.Make("130199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 123))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("xl/sharedStrings.xml")
+	w.Write([]byte("<si><t>" + id + "</t></si>"))
+	zw.Close()
+	if bytes.Contains(buf.Bytes(), []byte(id)) {
+		t.Fatal("the fixture should be compressed")
+	}
+	hits := Scan(buf.Bytes(), today)
+	if len(hits) != 1 || hits[0].Entry != "xl/sharedStrings.xml" || hits[0].Kind != IDNumber {
+		t.Fatalf("hits %v", hits)
+	}
+	if got := Scan(buf.Bytes()[:buf.Len()/2], today); len(got) != 0 {
+		t.Fatalf("a broken zip: %v", got)
+	}
+}
