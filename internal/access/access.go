@@ -13,6 +13,7 @@ import (
 
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 	"dibao/internal/store"
 )
 
@@ -47,7 +48,9 @@ func (s *Service) Login(ctx context.Context, username, password, kind, requestID
 	var token string
 	var user store.User
 	var outcome error
-	anon := authz.Principal{Username: username, RequestID: requestID}
+	// The audit actor of an attempt: what was typed, but an ID or card
+	// number typed into the username field is not kept in clear.
+	anon := authz.Principal{Username: piiscan.Redact(username), RequestID: requestID}
 	err := s.DB.InTx(ctx, anon, func(tx *store.Tx) error {
 		now := s.DB.Now()
 		u, err := tx.UserForLogin(ctx, username)

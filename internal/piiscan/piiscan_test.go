@@ -75,3 +75,14 @@ func TestScanLooksInsideZip(t *testing.T) {
 		t.Fatalf("a broken zip: %v", got)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	id := string(idcard.Make("130199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 123))
+	got := Redact("/api/v1/households/" + id + "/x?card=6217991234567890128")
+	if want := "/api/v1/households/" + idcard.Mask(id) + "/x?card=6217991234567890128"; ValidCard("6217991234567890128") || got != want {
+		t.Fatalf("Redact = %q, want %q", got, want)
+	}
+	if s := "/rosters/12/bank.csv"; Redact(s) != s {
+		t.Fatal("Redact changed a path without numbers")
+	}
+}
