@@ -24,6 +24,7 @@ import (
 	"dibao/internal/ledger"
 	"dibao/internal/piiscan"
 	"dibao/internal/server"
+	"dibao/internal/testenv"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -73,15 +74,30 @@ func templateExamples() map[string]bool {
 // carries ID numbers in paths, queries and bodies — and then scans the
 // SQLite files (main, -wal, -shm), the server log, every response and a
 // backup made by `dibao backup` for valid ID and bank card numbers. Only
-// the exports listed in fullExports may carry them. (The PostgreSQL dump is
-// scanned by TestBackupRestoreDrill.)
+// the exports listed in fullExports may carry them. On PostgreSQL the
+// database is scanned through its pg_dump (the backup's data).
 func TestNoClearPersonalData(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { noClearPersonalData(t, t.TempDir(), "") })
+	t.Run("postgres", func(t *testing.T) {
+		_, dsn := testenv.PostgresDSN(t)
+		noClearPersonalData(t, t.TempDir(), dsn)
+	})
+}
+
+// noClearPersonalData is the scan on one store: dsn "" is SQLite in dir.
+func noClearPersonalData(t *testing.T, dir, dsn string) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	demoInto(t, "--data", dir)
+	flags := []string{"--data", dir}
+	if dsn != "" {
+		flags = append(flags, "--db", dsn)
+	}
 	var logs lockedBuffer
+	// The command's own output and log (demo loading) count as log too.
+	if code := run(ctx, append([]string{"demo"}, flags...), &logs, &logs); code != 0 {
+		t.Fatalf("demo: %d %s", code, logs.Bytes())
+	}
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c := config{data: dir}
+	c := config{data: dir, db: dsn}
 	db, err := c.open(ctx, log)
 	if err != nil {
 		t.Fatal(err)
@@ -341,12 +357,15 @@ func TestNoClearPersonalData(t *testing.T) {
 		t.Error("control: the request log does not show the requests")
 	}
 	var files []string
-	for _, f := range []string{"dibao.db", "dibao.db-wal", "dibao.db-shm"} {
-		files = append(files, filepath.Join(dir, f))
+	if dsn == "" {
+		for _, f := range []string{"dibao.db", "dibao.db-wal", "dibao.db-shm"} {
+			files = append(files, filepath.Join(dir, f))
+		}
 	}
+	// The backup: on PostgreSQL its data is the pg_dump of the whole schema.
 	out := filepath.Join(t.TempDir(), "pii.dibak")
 	var o, e bytes.Buffer
-	if code := run(ctx, []string{"backup", "--data", dir, "--out", out}, &o, &e); code != 0 {
+	if code := run(ctx, append([]string{"backup", "--out", out}, flags...), &o, &e); code != 0 {
 		t.Fatalf("backup: %d %s", code, e.String())
 	}
 	files = append(files, out)
@@ -373,5 +392,8 @@ func TestNoClearPersonalData(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if total < 500_000 {
+		t.Fatalf("only %d bytes of database files and backup scanned", total)
+	}
 	t.Logf("scanned %d bytes of database files and backup; allowed full exports: %v", total, keys)
 }
