@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -22,7 +23,9 @@ import (
 	"dibao/internal/app"
 	"dibao/internal/demo"
 	"dibao/internal/ledger"
+	"dibao/internal/ledger/ledgertest"
 	"dibao/internal/piiscan"
+	"dibao/internal/region"
 	"dibao/internal/server"
 	"dibao/internal/testenv"
 )
@@ -264,6 +267,41 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 	for _, l := range library {
 		webGet("trainadmin", "/library/"+l+"/scenario.json")
 		apiCall("trainadmin", tokens["trainadmin"], "GET", "/library/"+l+"/scenario", "")
+	}
+	// A ledger (台账) upload with its check report, some rows wrong, under a
+	// file name that is itself an ID number; then the import of the valid
+	// rows and the batch pages.
+	{
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", someID+".xlsx")
+		fw.Write(ledgertest.Workbook(t, ledgertest.Rows(12, region.Code(villages[0]), region.Code(villages[1]))))
+		mw.Close()
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/ledger-imports", &body)
+		req.Header.Set("Authorization", "Bearer "+tokens["countyadmin"])
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		record("api countyadmin POST /api/v1/ledger-imports", res.StatusCode, b)
+		var batch struct {
+			ID     int64
+			Errors []any
+		}
+		if res.StatusCode != http.StatusCreated || json.Unmarshal(b, &batch) != nil || len(batch.Errors) == 0 {
+			t.Fatalf("ledger upload: %d %s", res.StatusCode, b)
+		}
+		id := fmt.Sprint(batch.ID)
+		apiCall("countyadmin", tokens["countyadmin"], "GET", "/ledger-imports/"+id, "")
+		apiCall("countyadmin", tokens["countyadmin"], "GET", "/ledger-imports", "")
+		webGet("countyadmin", "/ledger/"+id)
+		webGet("countyadmin", "/ledger")
+		code, b := apiCall("countyadmin", tokens["countyadmin"], "POST", "/ledger-imports/"+id+"/confirm", `{"only_valid":true}`)
+		t.Logf("ledger confirm: %d", code)
+		_ = b
 	}
 	// The publicity pages, open to anyone.
 	for _, v := range append([]string{""}, villages...) {

@@ -95,7 +95,9 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 
 // scanFlat walks maximal runs of ASCII digits. A number glued to letters on
 // either side (inside a hex hash or base64 ciphertext) is not a number
-// someone wrote down, except the X check character of an ID.
+// someone wrote down, except the X check character of an ID. Runs longer
+// than 18 digits are searched for IDs inside them; card numbers are only
+// whole runs (Luhn alone passes one random run in ten).
 func scanFlat(b []byte, today time.Time, entry string) []Hit {
 	var hits []Hit
 	for i := 0; i < len(b); {
@@ -126,6 +128,23 @@ func scanFlat(b []byte, today time.Time, entry string) []Hit {
 			hits = append(hits, Hit{Kind: IDNumber, Entry: entry, Offset: int64(i), Masked: idcard.Mask(string(run))})
 		case len(run) >= 16 && len(run) <= 19 && !isLetter(before) && !isLetter(after) && ValidCard(string(run)):
 			hits = append(hits, Hit{Kind: BankCard, Entry: entry, Offset: int64(i), Masked: maskCard(string(run))})
+		case len(run) > idcard.Length:
+			// Binary formats glue values together: a SQLite record puts
+			// one text column right after another, so an ID can follow a
+			// region code with no separator. Every 18-digit window of a
+			// longer run is checked (a random window passes the date,
+			// province and check character about once in 70,000).
+			for k := 0; k+idcard.Length <= len(run); k++ {
+				if w := string(run[k : k+idcard.Length]); ValidID(w, today) {
+					hits = append(hits, Hit{Kind: IDNumber, Entry: entry, Offset: int64(i + k), Masked: idcard.Mask(w)})
+					k += idcard.Length - 1
+				}
+			}
+			if (after == 'X' || after == 'x') && len(run) > 17 {
+				if w := string(run[len(run)-17:]) + "X"; ValidID(w, today) {
+					hits = append(hits, Hit{Kind: IDNumber, Entry: entry, Offset: int64(j - 17), Masked: idcard.Mask(w)})
+				}
+			}
 		}
 		i = j
 	}
