@@ -22,6 +22,7 @@ import (
 
 	"dibao/internal/app"
 	"dibao/internal/demo"
+	"dibao/internal/idcard"
 	"dibao/internal/ledger"
 	"dibao/internal/ledger/ledgertest"
 	"dibao/internal/piiscan"
@@ -329,6 +330,25 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 	for _, b := range bad {
 		apiCall("village", tokens["village"], b.method, b.path, b.body)
 	}
+	// A household registered with new, valid numbers; searched by ID; the
+	// same ID registered again (a duplicate the system refuses).
+	home := ids("SELECT region_code FROM users WHERE username = 'village'")[0]
+	newID := string(idcard.Make(home[:6], time.Date(1961, 5, 6, 0, 0, 0, 0, time.UTC), 457))
+	newCard := "6217991234567890" + "12"
+	for d := byte('0'); d <= '9'; d++ {
+		if c := newCard + string(d); piiscan.ValidCard(c) {
+			newCard = c
+		}
+	}
+	hh := `{"region_code":"` + home + `","address":"李家庄村幸福路9号","urban":"rural","phone":"13900001111",` +
+		`"bank_name":"农村信用社","bank_account":"` + newCard + `","members":[{"name":"赵六","relation":"head","id_number":"` +
+		newID + `","labour":"full","health":"serious","health_detail":"尿毒症","co_resident":"1","disability_grade":"0"}]}`
+	if code, b := apiCall("village", tokens["village"], "POST", "/households", hh); code != http.StatusCreated {
+		t.Fatalf("create household: %d %s", code, b)
+	}
+	apiCall("village", tokens["village"], "POST", "/households", hh)
+	apiCall("village", tokens["village"], "GET", "/households?id_number="+newID, "")
+	webGet("village", "/households?id_number="+newID)
 	apiCall("anonymous", "", "POST", "/login", `{"username":"`+someID+`","password":"`+someCard+`"}`)
 	webGet("village", "/households/"+someID)
 	webGet("village", "/households?q="+someID)
