@@ -236,6 +236,11 @@ func drill(t *testing.T, s drillStore) {
 		!strings.Contains(out.String(), "match the manifest") {
 		t.Fatalf("restore: exit %d %s %s", code, out.String(), errb.String())
 	}
+	if s.dst[0] == "--data" {
+		if fi, err := os.Stat(filepath.Join(s.dst[1], "dibao.db")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("restored database file: %v %v", fi, err)
+		}
+	}
 	dst := s.openDst(t)
 	got, err := dst.Snapshot(ctx)
 	if err != nil {
