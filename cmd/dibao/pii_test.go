@@ -109,6 +109,9 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 	defer db.Close()
 	a := app.New(db, log)
 	a.Version = version
+	if err := openSandbox(ctx, &c, db, a, log); err != nil { // as serve does: the practical-assessment store
+		t.Fatal(err)
+	}
 	h, err := server.Handler(a)
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +419,7 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 	}
 	var files []string
 	if dsn == "" {
-		for _, f := range []string{"dibao.db", "dibao.db-wal", "dibao.db-shm"} {
+		for _, f := range []string{"dibao.db", "dibao.db-wal", "dibao.db-shm", "sandbox.db", "sandbox.db-wal", "sandbox.db-shm"} {
 			files = append(files, filepath.Join(dir, f))
 		}
 	}
@@ -431,7 +434,7 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			if os.IsNotExist(err) && !strings.HasSuffix(f, ".db") && !strings.HasSuffix(f, ".dibak") {
+			if os.IsNotExist(err) && !strings.HasSuffix(f, "dibao.db") && !strings.HasSuffix(f, ".dibak") {
 				continue
 			}
 			t.Fatal(err)
