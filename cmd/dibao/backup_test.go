@@ -335,6 +335,17 @@ func drill(t *testing.T, s drillStore) {
 		t.Fatal("control: a demo name is not in the backup, the scan reads nothing")
 	}
 
+	// A backup of nothing is refused, and leaves nothing behind.
+	errb.Reset()
+	empty := t.TempDir()
+	if code := run(ctx, []string{"backup", "--data", filepath.Join(empty, "typo"), "--out", filepath.Join(empty, "x.dibak")}, &out, &errb); code == 0 ||
+		!strings.Contains(errb.String(), "要备份的数据库不存在") {
+		t.Fatalf("backup of a missing database: exit %d %s", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(empty, "x.dibak")); !os.IsNotExist(err) {
+		t.Fatal("a refused backup left a file")
+	}
+
 	// Restore into the fresh target.
 	out.Reset()
 	errb.Reset()

@@ -300,7 +300,13 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	if *out == "" {
 		return fmt.Errorf("backup: --out FILE is required")
 	}
-	// No migration and no key: a backup copies what is there.
+	// No migration and no key: a backup copies what is there (and opening
+	// a SQLite path that does not exist would make an empty database).
+	if dsn := c.dsn(); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		if _, err := os.Stat(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")); err != nil {
+			return fmt.Errorf("要备份的数据库不存在: %w", err)
+		}
+	}
 	db, err := store.Open(ctx, c.dsn())
 	if err != nil {
 		return err

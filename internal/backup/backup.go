@@ -133,6 +133,9 @@ func Create(ctx context.Context, db *store.DB, dsn, out, version string) (Manife
 	default:
 		return Manifest{}, fmt.Errorf("unknown store %s", db.Dialect())
 	}
+	if _, ok := m.Tables["audit_head"]; !ok {
+		return Manifest{}, fmt.Errorf("源数据库没有 dibao 的表（未迁移，或不是 dibao 数据库）；未写出备份")
+	}
 	if m.Data.Size, m.Data.SHA256, err = hashFile(data); err != nil {
 		return Manifest{}, err
 	}
