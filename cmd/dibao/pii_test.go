@@ -404,8 +404,8 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 			t.Errorf("allowed full export %s returned no clear numbers: the allowance is stale or the scan is blind", k)
 		}
 	}
-	if len(examples) == 0 || templateSeen != 2 {
-		t.Errorf("the ledger template's example numbers: %d known, seen in %d of 2 downloads", len(examples), templateSeen)
+	if len(examples) == 0 || templateSeen == 0 {
+		t.Errorf("the ledger template's example numbers: %d known, seen in %d downloads", len(examples), templateSeen)
 	}
 	t.Logf("%d responses scanned (%d with status 200)", len(got), ok)
 

@@ -80,13 +80,72 @@ func scan(b []byte, today time.Time, entry string, depth int) []Hit {
 	return hits
 }
 
-// ScanFile reads and scans one file.
+// ScanFile scans one file: a zip archive (xlsx) up to 256 MiB is read
+// whole and opened; anything else is streamed, so a database file of many
+// gigabytes needs little memory.
 func ScanFile(path string, today time.Time) ([]Hit, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Scan(b, today), nil
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	if fi, err := f.Stat(); err == nil && n == 4 && bytes.Equal(head, []byte("PK\x03\x04")) && fi.Size() <= maxZipMember {
+		b, err := io.ReadAll(io.MultiReader(bytes.NewReader(head), f))
+		if err != nil {
+			return nil, err
+		}
+		return Scan(b, today), nil
+	}
+	return ScanReader(io.MultiReader(bytes.NewReader(head[:n]), f), today)
+}
+
+// chunkSize is how much ScanReader reads at a time (smaller in tests).
+var chunkSize = 4 << 20
+
+// ScanReader scans a stream without opening zip archives. Each chunk is
+// scanned up to its last separator byte (neither digit nor letter), and
+// the rest carried into the next, so no number is cut in two.
+func ScanReader(r io.Reader, today time.Time) ([]Hit, error) {
+	var hits []Hit
+	var base int64 // stream offset of buf[0]
+	buf := make([]byte, 0, 2*chunkSize)
+	chunk := make([]byte, chunkSize)
+	for {
+		n, err := io.ReadFull(r, chunk)
+		buf = append(buf, chunk[:n]...)
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
+			return hits, err
+		}
+		cut := len(buf)
+		if !eof {
+			cut = -1
+			for i := len(buf) - 1; i > 0; i-- {
+				if c := buf[i]; !isDigit(c) && !isLetter(c) {
+					cut = i
+					break
+				}
+			}
+			if cut < 0 && len(buf) < 4*chunkSize+1<<16 {
+				continue // one long run of digits and letters: read on
+			}
+			if cut < 0 {
+				cut = len(buf) // give up keeping it whole
+			}
+		}
+		for _, h := range scanFlat(buf[:min(cut+1, len(buf))], today, "") {
+			h.Offset += base
+			hits = append(hits, h)
+		}
+		if eof {
+			return hits, nil
+		}
+		rest := copy(buf, buf[cut:])
+		base += int64(cut)
+		buf = buf[:rest]
+	}
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -3,6 +3,7 @@ package piiscan
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,39 @@ func TestRedact(t *testing.T) {
 	}
 	if s := "/rosters/12/bank.csv"; Redact(s) != s {
 		t.Fatal("Redact changed a path without numbers")
+	}
+}
+
+// ScanReader finds what Scan finds, at the same offsets, however the
+// stream is cut into chunks.
+func TestScanReaderMatchesScan(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; i < 300; i++ {
+		id := string(idcard.Make("130199", time.Date(1940+i%80, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC), i))
+		switch i % 4 {
+		case 0:
+			b.WriteString("身份证" + id + ";")
+		case 1:
+			b.WriteString("130199000000" + id) // glued, as in a SQLite record
+		case 2:
+			b.WriteString("abc" + strings.Repeat("7", i%40) + " ")
+		default:
+			b.WriteString(" card 6217991234567890128 x" + id[:10])
+		}
+	}
+	want := Scan(b.Bytes(), today)
+	if len(want) < 150 {
+		t.Fatalf("fixture: %d hits", len(want))
+	}
+	defer func(n int) { chunkSize = n }(chunkSize)
+	for _, n := range []int{7, 19, 64, 1000, 1 << 20} {
+		chunkSize = n
+		got, err := ScanReader(bytes.NewReader(b.Bytes()), today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("chunk %d: %d hits, Scan %d", n, len(got), len(want))
+		}
 	}
 }
