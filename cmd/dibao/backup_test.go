@@ -438,3 +438,29 @@ func drill(t *testing.T, s drillStore) {
 		t.Fatalf("forced restore: exit %d %s", c, e)
 	}
 }
+
+// TestScanPIICommand: hits are reported masked with exit 1; a clean tree
+// gives exit 0.
+func TestScanPIICommand(t *testing.T) {
+	dir := t.TempDir()
+	id := string(idcard.Make("130199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 123))
+	if err := os.WriteFile(filepath.Join(dir, "clean.txt"), []byte("户主 张三 "+idcard.Mask(id)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"scan-pii", dir}, &out, &errb); code != 0 || !strings.Contains(out.String(), "no clear") {
+		t.Fatalf("clean: exit %d %s %s", code, out.String(), errb.String())
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "leak.log"), []byte("path=/households/"+id+" status=404\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	code := run(context.Background(), []string{"scan-pii", dir}, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "leak.log: id_number "+idcard.Mask(id)) || strings.Contains(out.String()+errb.String(), id) {
+		t.Fatalf("leak: exit %d %s %s", code, out.String(), errb.String())
+	}
+}
