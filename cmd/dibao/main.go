@@ -44,6 +44,9 @@ usage:
   dibao standard preview --county C --urban YUAN --rural YUAN --effective YYYY-MM
   dibao standard apply --id N [--chunk 500]   confirm and apply a standard change (re-run resumes)
   dibao standard status [--county C] [--id N]
+  dibao backup --out FILE [--data DIR] [--db URL]   consistent online backup (key file NOT included)
+  dibao restore [--force] [--data DIR] [--db URL] FILE   restore into an empty target, checked against the manifest
+  dibao scan-pii PATH...                     find clear ID / bank card numbers in files (exit 1 if any)
   dibao version
 
 --db is a SQLite file path or a postgres:// URL (env DIBAO_DB); the
@@ -116,6 +119,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStandard(ctx, args[1:], stdout, stderr, log)
 	case "ledger":
 		err = cmdLedger(ctx, args[1:], stdout, stderr, log)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout, log)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], stdout, log)
+	case "scan-pii":
+		err = cmdScanPII(args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "dibao", version)
 	case "help", "-h", "--help":

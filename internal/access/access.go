@@ -13,6 +13,7 @@ import (
 
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 	"dibao/internal/store"
 	"dibao/internal/totp"
 )
@@ -95,7 +96,9 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 	}
 	var res LoginResult
 	var outcome error
-	anon := authz.Principal{Username: username, RequestID: req.RequestID}
+	// The audit actor of an attempt: what was typed, but an ID or card
+	// number typed into the username field is not kept in clear.
+	anon := authz.Principal{Username: piiscan.Redact(username), RequestID: req.RequestID}
 	err := s.DB.InTx(ctx, anon, func(tx *store.Tx) error {
 		now := s.DB.Now()
 		u, err := tx.UserForLogin(ctx, username)

@@ -17,6 +17,7 @@ import (
 	"dibao/internal/app"
 	"dibao/internal/authz"
 	"dibao/internal/learning"
+	"dibao/internal/piiscan"
 	"dibao/internal/ratelimit"
 	"dibao/internal/recipients"
 	"dibao/internal/reqid"
@@ -114,6 +115,10 @@ func Routes() []Route {
 	ex := func(p string) Route { return Route{Pattern: "GET " + p, Kind: Export} }
 	return []Route{
 		{Pattern: "POST /login", Kind: Login},
+		// The second step and the password change take secrets too.
+		{Pattern: "POST /login/totp", Kind: Login},
+		{Pattern: "POST /login/enrol", Kind: Login},
+		{Pattern: "POST /account/password", Kind: Login},
 		{Pattern: "POST " + v1 + "/login", Kind: Login},
 
 		up("POST /cases/{id}/files", upload.MaxSize),
@@ -288,7 +293,7 @@ func (g *guard) allowLogin(w http.ResponseWriter, r *http.Request, limit int64) 
 	addr := addressKey(clientAddr(r, g.cfg.TrustedProxies))
 	refused := func(wait time.Duration, by, name string) bool {
 		g.a.Log.Warn("login rate limited", "request_id", reqid.From(r.Context()), "path", r.URL.Path, "by", by)
-		anon := authz.Principal{Username: name, RequestID: reqid.From(r.Context())}
+		anon := authz.Principal{Username: piiscan.Redact(name), RequestID: reqid.From(r.Context())}
 		detail, key := "登录尝试过于频繁（按用户名限流），已拒绝", "user:"+name
 		if by == "address" {
 			detail, key = "登录尝试过于频繁（按来源地址 "+addr+" 限流），已拒绝", "addr:"+addr

@@ -16,6 +16,7 @@ import (
 
 	"dibao/internal/api"
 	"dibao/internal/app"
+	"dibao/internal/piiscan"
 	"dibao/internal/public"
 	"dibao/internal/reqid"
 	"dibao/internal/web"
@@ -172,8 +173,9 @@ func withMiddleware(log *slog.Logger, proxies []netip.Prefix, next http.Handler)
 					http.Error(sw, "系统内部错误（请求编号 "+id+"）", http.StatusInternalServerError)
 				}
 			}
-			// Only the path is logged: query strings can carry ID numbers.
-			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			// Only the path is logged: query strings can carry ID numbers;
+			// a path can too (/households/<ID> typed by hand), so it is redacted.
+			log.Info("request", "request_id", id, "method", r.Method, "path", piiscan.Redact(r.URL.Path), "status", sw.status,
 				"bytes", sw.bytes, "ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)

@@ -20,6 +20,7 @@ import (
 	"dibao/internal/archive"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 	"dibao/internal/reqid"
 )
 
@@ -330,7 +331,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, p authz.Pri
 	default:
 		ep.Heading = "系统内部错误"
 		ep.Message = "系统处理您的请求时出错，请稍后再试。如问题持续，请将下方请求编号告知系统管理员。"
-		s.a.Log.Error("web: internal error", "request_id", ep.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.a.Log.Error("web: internal error", "request_id", ep.RequestID, "method", r.Method, "path", piiscan.Redact(r.URL.Path), "err", err)
 	}
 	s.render(w, r, p, st, "error", ep.Heading, nil, ep)
 }
