@@ -146,7 +146,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 
 	var (
 		mu       sync.Mutex
-		acked    []int64        // households whose creation was answered 201
+		acked    []int64         // households whose creation was answered 201
 		answers  = map[int]int{} // status → count
 		failures []string
 		seq      atomic.Int64
