@@ -291,6 +291,8 @@ func statusOf(err error, form bool) int {
 		return http.StatusConflict
 	case errs.Unauthorized:
 		return http.StatusUnauthorized
+	case errs.Unavailable, errs.StorageFull:
+		return errs.HTTPStatus(err)
 	}
 	return http.StatusInternalServerError
 }
@@ -322,6 +324,9 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, p authz.Pri
 		ep.Heading = "操作冲突"
 	case http.StatusBadRequest:
 		ep.Heading = "请求有误"
+	case http.StatusServiceUnavailable, http.StatusInsufficientStorage: // the message says what and what to do
+		ep.Heading = "服务暂不可用"
+		s.a.Log.Error("web: storage unavailable", "request_id", ep.RequestID, "path", r.URL.Path, "err", err)
 	default:
 		ep.Heading = "系统内部错误"
 		ep.Message = "系统处理您的请求时出错，请稍后再试。如问题持续，请将下方请求编号告知系统管理员。"
