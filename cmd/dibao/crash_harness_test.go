@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -84,8 +83,14 @@ func (e *crashEnv) args(a ...string) []string { return append(a, "--data", e.dat
 // run runs the binary to its end.
 func (e *crashEnv) run(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
+	return e.run2(nil, args...)
+}
+
+// run2 is run with more environment variables.
+func (e *crashEnv) run2(env []string, args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
 	cmd := exec.Command(e.bin, e.args(args...)...)
-	cmd.Env = withoutDibaoEnv()
+	cmd.Env = append(withoutDibaoEnv(), env...)
 	var o, er bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &er
 	err := cmd.Run()
@@ -347,5 +352,3 @@ func fen(yuan string) int64 {
 	f, _ := strconv.ParseInt(frac[:2], 10, 64)
 	return w*100 + f
 }
-
-var _ = fmt.Sprint

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +132,17 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 	defer db.Close()
 	e.db = db
-	srv := e.serve()
+	// A standard change of the demo county, previewed: it is applied later,
+	// by a runner that dies, and the running server must finish it.
+	county := e.strings(`SELECT code FROM regions WHERE level = 1 ORDER BY code LIMIT 1`)[0]
+	out := e.mustRun("standard", "preview", "--county", county, "--urban", "1111", "--rural", "888", "--effective",
+		thisMonth().Next().String())
+	m := regexp.MustCompile(`标准调整 #(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("preview: %s", out)
+	}
+	changeID := m[1]
+	srv := e.serve("--resume-every", "500ms")
 	clerk := newAPIClient(srv.url)
 	clerk.hc.Timeout = 20 * time.Second // a hang shows as a client timeout
 	clerk.login(t, "village", "dibao-demo-2026")
@@ -268,6 +278,26 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	if code := readyz(); code != 200 {
 		t.Errorf("/readyz with the database back: %d", code)
 	}
+	// A runner of the standard change fails after its first chunk while
+	// serve stays up: serve finishes the job without a restart.
+	if out, errOut, code := e.run2([]string{exitAfterChunksEnv + "=1"}, "standard", "apply", "--id", changeID, "--chunk", "2"); code != 3 {
+		t.Fatalf("dying runner: exit %d\n%s\n%s", code, out, errOut)
+	}
+	total := e.count(`SELECT COUNT(*) FROM standard_change_items WHERE change_id = ?`, changeID)
+	if applied := e.count(`SELECT COUNT(*) FROM standard_change_items WHERE change_id = ? AND applied = 1`, changeID); applied >= total {
+		t.Fatalf("the dying runner applied %d of %d", applied, total)
+	}
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(50 * time.Millisecond) { // a hang guard
+		if e.strings(`SELECT status FROM standard_changes WHERE id = ?`, changeID)[0] == "applied" {
+			break
+		}
+	}
+	if st := e.strings(`SELECT status FROM standard_changes WHERE id = ?`, changeID)[0]; st != "applied" {
+		t.Fatalf("the standard change left applying by a failed runner is %s, serve did not finish it:\n%s", st, tail(srv.Stderr(), 2000))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM standard_change_items WHERE change_id = ? AND applied = 1`, changeID); n != total {
+		t.Fatalf("applied %d of %d", n, total)
+	}
 	cancel()
 	wg.Wait()
 	mu.Lock()
@@ -303,5 +333,3 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 	e.verifyAudit()
 }
-
-var _ = errors.Is
