@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"dibao/internal/errs"
 	"dibao/internal/store"
@@ -64,6 +68,13 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	srv := e.serve()
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar, Timeout: time.Minute}
+	if res, err := web.PostForm(srv.url+"/login", url.Values{"username": {"county"}, "password": {"dibao-demo-2026"}}); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != 200 || res.Request.URL.Path == "/login" {
+		t.Fatalf("web login: %d %s", res.StatusCode, res.Request.URL)
+	}
 
 	// The CLI fills the disk and says so.
 	out, errOut, code := e.run("demo", "--households", "50000")
@@ -124,6 +135,17 @@ func TestDiskFull(t *testing.T) {
 	}
 	if ic := e.strings(`PRAGMA integrity_check`); len(ic) != 1 || ic[0] != "ok" {
 		t.Fatalf("integrity_check on the full disk: %v", ic)
+	}
+	// Reading still works for a signed-in user.
+	for _, path := range []string{"/", "/recipients"} {
+		res, err := web.Get(srv.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Request.URL.Path == "/login" {
+			t.Errorf("page %s on the full disk: %d %s", path, res.StatusCode, res.Request.URL)
+		}
 	}
 	e.verifyAudit()
 

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,6 +157,15 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Fatalf("me: %d %v %s", code, err, b)
 	}
 
+	// A browser session, for the pages.
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	if res, err := web.PostForm(srv.url+"/login", url.Values{"username": {"village"}, "password": {"dibao-demo-2026"}}); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != 200 || res.Request.URL.Path == "/login" {
+		t.Fatalf("web login: %d %s", res.StatusCode, res.Request.URL)
+	}
+
 	var (
 		mu       sync.Mutex
 		acked    []int64         // households whose creation was answered 201
@@ -270,6 +282,16 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	if _, msg, structured := apiError(b); err != nil || code != 503 || !structured || msg != errs.MsgUnavailable {
 		t.Errorf("API with the database down: %d %v %s", code, err, b)
 	}
+	// A page says the same in Chinese with 503, not the generic internal error.
+	res, err := web.Get(srv.url + "/")
+	if err != nil {
+		t.Fatalf("page with the database down: %v", err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(page), errs.MsgUnavailable) {
+		t.Errorf("page with the database down: %d\n%s", res.StatusCode, tail(string(page), 1500))
+	}
 	time.Sleep(500 * time.Millisecond)
 	if err := pg.ctl("start"); err != nil {
 		t.Fatal(err)
@@ -277,6 +299,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	waitOK("the database came back")
 	if code := readyz(); code != 200 {
 		t.Errorf("/readyz with the database back: %d", code)
+	}
+	// The browser session outlived the outage.
+	if res, err := web.Get(srv.url + "/"); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != 200 || res.Request.URL.Path == "/login" {
+		t.Errorf("page with the database back: %d %s", res.StatusCode, res.Request.URL)
 	}
 	// A runner of the standard change fails after its first chunk while
 	// serve stays up: serve finishes the job without a restart.
