@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,13 +26,28 @@ import (
 	"dibao/internal/testenv"
 )
 
-// pgBin is where Debian's postgresql-15 puts initdb and pg_ctl.
-const pgBin = "/usr/lib/postgresql/15/bin"
+// pgBinDir is where Debian puts initdb and pg_ctl: the newest
+// /usr/lib/postgresql/N/bin, or DIBAO_TEST_PG_BIN.
+func pgBinDir() string {
+	if d := os.Getenv("DIBAO_TEST_PG_BIN"); d != "" {
+		return d
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	best, bestN := "/usr/lib/postgresql/15/bin", 0
+	for _, f := range found {
+		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(f))))
+		if n > bestN {
+			best, bestN = filepath.Dir(f), n
+		}
+	}
+	return best
+}
 
 // privatePG is a PostgreSQL cluster of one test: the shared cluster the
 // other tests use is never restarted.
 type privatePG struct {
 	t    *testing.T
+	bin  string // initdb, pg_ctl
 	dir  string // owned by postgres
 	data string
 	port int
@@ -43,6 +59,7 @@ type privatePG struct {
 // 127.0.0.1 and creates the role and database dibao.
 func startPrivatePG(t *testing.T) (*privatePG, string) {
 	t.Helper()
+	pgBin := pgBinDir()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		testenv.Missing(t, "%s/initdb not found (apt-get install postgresql): %v", pgBin, err)
 	}
@@ -53,7 +70,7 @@ func startPrivatePG(t *testing.T) (*privatePG, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := &privatePG{t: t, dir: dir, data: filepath.Join(dir, "data"), log: filepath.Join(dir, "pg.log")}
+	pg := &privatePG{t: t, bin: pgBin, dir: dir, data: filepath.Join(dir, "data"), log: filepath.Join(dir, "pg.log")}
 	t.Cleanup(func() {
 		_ = pg.ctl("stop", "-m", "immediate")
 		os.RemoveAll(dir)
@@ -97,7 +114,7 @@ func (pg *privatePG) ctl(action string, more ...string) error {
 		args = append(args, "-o", fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off",
 			pg.port, pg.dir))
 	}
-	out, err := pg.as(filepath.Join(pgBin, "pg_ctl"), append(args, more...)...).CombinedOutput()
+	out, err := pg.as(filepath.Join(pg.bin, "pg_ctl"), append(args, more...)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pg_ctl %s %v: %v\n%s", action, more, err, out)
 	}
