@@ -423,9 +423,15 @@ func crashSweep(t *testing.T, e *crashEnv, rng *rand.Rand) {
 			WHERE a.action IN ('exam.autosubmit', 'exam.submit') AND x.exam_id = ? GROUP BY a.object HAVING COUNT(*) > 1) d`, examID)
 		notAuto := e.count(`SELECT COUNT(*) FROM exam_attempts WHERE exam_id = ? AND status = 'submitted'
 			AND (auto_submitted <> 1 OR submitted_at = 0)`, examID)
-		if audits != n || twice != 0 || notAuto != 0 {
-			t.Fatalf("%s: %d attempts submitted, %d exam.autosubmit records, %d attempts audited twice, %d not marked auto",
-				round, n, audits, twice, notAuto)
+		// serve records each submitted attempt's theory result for the
+		// training plan in the same transaction (app.go OnSubmit).
+		results := e.count(`SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
+			WHERE x.exam_id = ?`, examID)
+		resultsOpen := e.count(`SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
+			WHERE x.exam_id = ? AND x.status = 'open'`, examID)
+		if audits != n || twice != 0 || notAuto != 0 || results != n || resultsOpen != 0 {
+			t.Fatalf("%s: %d attempts submitted, %d exam.autosubmit records, %d attempts audited twice, %d not marked auto, "+
+				"%d theory results (%d of open attempts)", round, n, audits, twice, notAuto, results, resultsOpen)
 		}
 		return n
 	}
