@@ -89,7 +89,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	go recipients.ResumeStandardChangesEvery(ctx, a.Payments, *resume, log)
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
-	go anchorEvery(ctx, db, &c, time.Hour, log) // SM2-signed audit anchors outside the database
+	go anchorEvery(ctx, db, &c, time.Hour, log)           // SM2-signed audit anchors outside the database
 	go api.PurgeIdempotencyEvery(ctx, db, time.Hour, log) // Idempotency-Key records kept ≥ 24 h, purged after 48 h (audited)
 	// Expired certifications send their holders back to retraining.
 	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
