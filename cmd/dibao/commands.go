@@ -51,9 +51,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	loginUser := fs.Int("login-rate-user", limits.LoginPerUser.N, "login attempts a minute per user name (0: unlimited)")
 	exportRate := fs.Int("export-rate", limits.ExportPerUser.N, "exports a minute per signed-in user (0: unlimited)")
 	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	resume := fs.Duration("resume-every", time.Minute, "look this often for a standard change left applying (its runner failed while serve stayed up) and finish it")
 	memLimit := fs.Int("memory-limit", 192, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *resume <= 0 {
+		return fmt.Errorf("--resume-every must be positive")
 	}
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
@@ -89,7 +93,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if a.Cases.Checker, err = crossChecker(*checker); err != nil {
 		return err
 	}
-	go recipients.ResumeStandardChanges(ctx, a.Payments, log)              // a standard change left applying continues
+	// A standard change left applying continues (at start, and after a runner failed).
+	go recipients.ResumeStandardChangesEvery(ctx, a.Payments, *resume, log)
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
 	go anchorEvery(ctx, db, &c, time.Hour, log)           // SM2-signed audit anchors outside the database

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"dibao/internal/errs"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -141,6 +143,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &ee) {
 			fmt.Fprintln(stderr, "dibao:", ee.msg)
 			return ee.code
+		}
+		if e := errs.As(err); e.Code == errs.StorageFull || e.Code == errs.Unavailable {
+			fmt.Fprintf(stderr, "dibao: %s（%v）\n", e.Message, err) // a full disk or a lost database, said plainly
+			return 1
 		}
 		fmt.Fprintln(stderr, "dibao:", err)
 		return 1

@@ -287,8 +287,8 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 	}
 	// One write a minute per session is plenty for a 15-minute idle limit.
 	if now.Sub(sess.LastSeen) > time.Minute {
-		if err := s.DB.TouchSession(ctx, h, now); err != nil {
-			return authz.Principal{}, err
+		if err := s.DB.TouchSession(ctx, h, now); err != nil && errs.CodeOf(err) != errs.StorageFull {
+			return authz.Principal{}, err // a full disk still lets a signed-in user read (issue 9 item 3)
 		}
 	}
 	return u.Principal(), nil
