@@ -15,14 +15,18 @@ import (
 	"strings"
 	"time"
 
+	"dibao/internal/api"
 	"dibao/internal/app"
 	"dibao/internal/archive"
 	"dibao/internal/audit"
+	"dibao/internal/backup"
 	"dibao/internal/casework"
 	"dibao/internal/crosscheck"
 	"dibao/internal/demo"
 	"dibao/internal/exams"
 	"dibao/internal/fieldcrypt"
+	"dibao/internal/piiscan"
+	"dibao/internal/ratelimit"
 	"dibao/internal/recipients"
 	"dibao/internal/scale"
 	"dibao/internal/server"
@@ -42,9 +46,18 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	checker := fs.String("crosscheck", "", "cross-check platform: simulator, batch:DIR (outbox/inbox under DIR), an https:// URL, or manual (default: simulator with --demo, else manual)")
 	idle := fs.Duration("idle-timeout", 15*time.Minute, "sign a session out after this much inactivity")
 	maxAge := fs.Duration("session-max", 8*time.Hour, "sign every session out this long after login")
+	limits := server.DefaultConfig()
+	loginIP := fs.Int("login-rate-ip", limits.LoginPerIP.N, "login attempts a minute per client address, twice that at once (0: unlimited)")
+	loginUser := fs.Int("login-rate-user", limits.LoginPerUser.N, "login attempts a minute per user name (0: unlimited)")
+	exportRate := fs.Int("export-rate", limits.ExportPerUser.N, "exports a minute per signed-in user (0: unlimited)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	resume := fs.Duration("resume-every", time.Minute, "look this often for a standard change left applying (its runner failed while serve stayed up) and finish it")
 	memLimit := fs.Int("memory-limit", 192, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, if set, wins): the garbage collector works harder near it instead of letting a batch job's garbage swell the process")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *resume <= 0 {
+		return fmt.Errorf("--resume-every must be positive")
 	}
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
@@ -80,13 +93,21 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if a.Cases.Checker, err = crossChecker(*checker); err != nil {
 		return err
 	}
-	go recipients.ResumeStandardChanges(ctx, a.Payments, log)              // a standard change left applying continues
+	// A standard change left applying continues (at start, and after a runner failed).
+	go recipients.ResumeStandardChangesEvery(ctx, a.Payments, *resume, log)
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
+	go anchorEvery(ctx, db, &c, time.Hour, log)           // SM2-signed audit anchors outside the database
+	go api.PurgeIdempotencyEvery(ctx, db, time.Hour, log) // Idempotency-Key records kept ≥ 24 h, purged after 48 h (audited)
 	// Expired certifications send their holders back to retraining.
 	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
 	go archive.Every(ctx, &archive.Service{DB: db}, 24*time.Hour, log) // training archive: catalogue sync and retention sweep (issue 7)
-	h, err := server.Handler(a)
+	limits.LoginPerIP = ratelimit.Rate{N: *loginIP, Per: time.Minute, Burst: 2 * *loginIP}
+	limits.LoginPerUser, limits.ExportPerUser = ratelimit.PerMinute(*loginUser), ratelimit.PerMinute(*exportRate)
+	if limits.TrustedProxies, err = server.ParsePrefixes(*proxies); err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	h, err := server.HandlerWith(a, limits)
 	if err != nil {
 		return err
 	}
@@ -94,8 +115,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := server.NewHTTPServer(h)
 	scheme := "http"
 	if a.TLS {
 		scheme = "https"
@@ -212,7 +232,9 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	var c config
+	var af anchorFlags
 	c.flags(fs)
+	af.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -231,7 +253,7 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *s
 		return err
 	}
 	fmt.Fprintf(stdout, "audit chain OK: %d records verified\n", n)
-	return nil
+	return verifyAnchors(ctx, db, &c, af, n, stdout)
 }
 
 func cmdKeyGenerate(args []string, stdout io.Writer) error {
@@ -283,4 +305,109 @@ func crossChecker(spec string) (crosscheck.Adapter, error) {
 		return &crosscheck.HTTPAdapter{BaseURL: spec, Token: os.Getenv("DIBAO_CROSSCHECK_TOKEN")}, nil
 	}
 	return nil, fmt.Errorf("--crosscheck: unknown adapter %q (simulator, batch:DIR, https://…, manual)", spec)
+}
+
+// cmdBackup writes a consistent backup of the store while serve may be
+// running (internal/backup). The key file is never part of it.
+func cmdBackup(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	out := fs.String("out", "", "backup file to write (must not exist), e.g. dibao-2026-11-27.dibak")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("backup: --out FILE is required")
+	}
+	// No migration and no key: a backup copies what is there (and opening
+	// a SQLite path that does not exist would make an empty database).
+	if dsn := c.dsn(); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		if _, err := os.Stat(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")); err != nil {
+			return fmt.Errorf("要备份的数据库不存在: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, c.dsn())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := backup.Create(ctx, db, c.dsn(), *out, version)
+	if err != nil {
+		return err
+	}
+	var rows int64
+	for _, n := range m.Tables {
+		rows += n
+	}
+	log.Info("backup written", "file", *out, "store", m.Store, "tables", len(m.Tables), "rows", rows,
+		"audit_head", m.AuditHead.Seq)
+	fmt.Fprintf(stdout, "backup written to %s: %s store, %d tables, %d rows, audit head seq=%d, data %d bytes sha256 %s\n",
+		*out, m.Store, len(m.Tables), rows, m.AuditHead.Seq, m.Data.Size, m.Data.SHA256)
+	fmt.Fprintln(stdout, "NOTE: the field-encryption key file is NOT in the backup; keep dibao.key apart — a restore needs the same key.")
+	fmt.Fprintln(stdout, backup.KeyNote)
+	return nil
+}
+
+// cmdRestore restores a backup into an empty target (--data/--db) and
+// checks it against the backup's manifest.
+func cmdRestore(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	var c config
+	c.flags(fs)
+	force := fs.Bool("force", false, "replace a target that already holds data (its data is lost)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("restore: give exactly one backup file (dibao restore [--data DIR | --db URL] [--force] FILE)")
+	}
+	res, err := backup.Restore(ctx, fs.Arg(0), c.dsn(), *force)
+	if err != nil {
+		return err
+	}
+	m := res.Manifest
+	log.Info("backup restored", "file", fs.Arg(0), "store", m.Store, "tables", res.Tables, "rows", res.Rows,
+		"audit_head", m.AuditHead.Seq)
+	fmt.Fprintf(stdout, "restored %s (dibao %s, %s, made %s): %d tables and %d rows match the manifest; audit chain OK: %d records, head seq=%d\n",
+		fs.Arg(0), m.Version, m.Store, m.CreatedAt.Format(time.RFC3339), res.Tables, res.Rows, res.Audit, m.AuditHead.Seq)
+	fmt.Fprintln(stdout, "NOTE: run the restored store with the same key file (dibao.key) the backup was made with.")
+	return nil
+}
+
+// cmdScanPII scans files for clear ID and bank card numbers (internal/piiscan);
+// exit 1 if any is found. Hits are printed masked.
+func cmdScanPII(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("scan-pii", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("scan-pii: give one or more files or directories")
+	}
+	found := 0
+	for _, root := range fs.Args() {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			hits, err := piiscan.ScanFile(p, time.Now())
+			if err != nil {
+				return err
+			}
+			for _, h := range hits {
+				fmt.Fprintf(stdout, "%s: %s\n", p, h)
+			}
+			found += len(hits)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if found > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("%d clear personal numbers found", found)}
+	}
+	fmt.Fprintln(stdout, "no clear ID or bank card numbers found")
+	return nil
 }

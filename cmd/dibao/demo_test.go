@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dibao/internal/demo"
+	"dibao/internal/piiscan"
 )
 
 // TestDemoDatabaseHasNoClearIDs loads the whole demo (county and
@@ -21,7 +22,7 @@ func TestDemoDatabaseHasNoClearIDs(t *testing.T) {
 		t.Fatalf("demo: %d %s", code, errb.String())
 	}
 	var raw []byte
-	for _, f := range []string{"dibao.db", "dibao.db-wal"} {
+	for _, f := range []string{"dibao.db", "dibao.db-wal", "dibao.db-shm"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err == nil {
 			raw = append(raw, b...)
@@ -46,6 +47,11 @@ func TestDemoDatabaseHasNoClearIDs(t *testing.T) {
 				t.Fatalf("clear sensitive value %q found in the SQLite files", s)
 			}
 		}
+	}
+	// And no valid ID or card number at all, demo or not (the scanner of
+	// TestNoClearPersonalData, which also covers logs, exports and backups).
+	if hits := piiscan.Scan(raw, time.Now()); len(hits) > 0 {
+		t.Fatalf("%d clear numbers in the SQLite files, first %s", len(hits), hits[0])
 	}
 	// Control: names are stored in clear, so the search does read the data.
 	if !bytes.Contains(raw, []byte(ds.Households[0].Members[0].Name)) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,15 +24,38 @@ import (
 	"dibao/internal/testenv"
 )
 
-// buildDibao compiles this command into a temp dir.
+// built is the dibao binary of this test run, compiled once (buildDibao)
+// into a directory TestMain removes.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// buildDibao compiles this command once per test binary and returns its path.
 func buildDibao(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "dibao")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "dibao-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "dibao")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // seedRecipients enrolls n rural one-person elderly households without

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"dibao/internal/access"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/people"
@@ -128,6 +129,9 @@ func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 		where = reg.Name + "（" + where + "）"
 	}
 	fmt.Fprintf(stdout, "已创建账号 %s（编号 %d）：%s · %s\n", u.Username, u.ID, strings.Join(labels, "、"), where)
+	if access.RequiresTOTP(u.Roles) {
+		fmt.Fprintln(stdout, "该账号为管理员角色，须使用双因素认证：首次在网页登录时，输入密码后将引导绑定手机验证器（TOTP），绑定前不能进入系统。")
+	}
 	return nil
 }
 

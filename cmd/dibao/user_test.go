@@ -9,6 +9,7 @@ import (
 
 	"dibao/internal/access"
 	"dibao/internal/authz"
+	"dibao/internal/errs"
 	"dibao/internal/store"
 )
 
@@ -36,12 +37,12 @@ func TestRegionAndUserAddBootstrapAnInstall(t *testing.T) {
 		{"separation of duties", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
 			"--role", "security_admin,auditor", "--password", "Console-pass-2026"}, "", 1, "--role：三员分立"},
 		{"weak password", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
-			"--role", "security_admin", "--password", "weak"}, "", 1, "--password：密码至少10位"},
+			"--role", "security_admin", "--password", "weak"}, "", 1, "--password：密码至少12位"},
 		{"missing flags", []string{"user", "add", "--username", "secadmin"}, "", 1, "缺少参数：--name、--region、--role"},
 		{"no password anywhere", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
 			"--role", "security_admin"}, "", 1, "未提供密码"},
 		{"security admin, password on stdin", []string{"user", "add", "--username", "secadmin", "--name", "许文博",
-			"--region", "130199000000", "--role", "security_admin"}, "Console-pass-2026\n", 0, "已创建账号 secadmin"},
+			"--region", "130199000000", "--role", "security_admin"}, "Console-pass-2026\n", 0, "首次在网页登录时，输入密码后将引导绑定手机验证器"},
 		{"same username", []string{"user", "add", "--username", "secadmin", "--name", "许文博", "--region", "130199000000",
 			"--role", "auditor", "--password", "Console-pass-2026"}, "", 1, "--username：用户名已存在"},
 		{"township officer with flags", []string{"user", "add", "--username", "wang", "--name", "王志刚", "--region", "130199101000",
@@ -73,10 +74,16 @@ func TestRegionAndUserAddBootstrapAnInstall(t *testing.T) {
 	}
 	defer db.Close()
 	a := &access.Service{DB: db, Policy: access.DefaultPolicy()}
-	_, u, err := a.Login(ctx, "secadmin", "Console-pass-2026", "web", "")
-	if err != nil {
-		t.Fatalf("bootstrapped admin cannot log in: %v", err)
+	// An administrator's first login asks for the second factor's enrolment
+	// before anything else; the API refuses it until then.
+	if _, _, err := a.Login(ctx, "secadmin", "Console-pass-2026", "api", ""); errs.As(err).Field != "totp" {
+		t.Fatalf("API login of an admin without a second factor: %v, want an error on totp", err)
 	}
+	res, err := a.LoginStep(ctx, "secadmin", "Console-pass-2026", "")
+	if err != nil || res.Stage != access.StageEnrol {
+		t.Fatalf("bootstrapped admin's first login: %+v %v, want the enrolment step", res, err)
+	}
+	u := res.User
 	if !u.Principal().Can(authz.UserManage) || u.Posts != "安全管理" || u.HireDate == "" || u.Region != "130199000000" {
 		t.Fatalf("bootstrapped admin %+v", u)
 	}

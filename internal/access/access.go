@@ -13,7 +13,9 @@ import (
 
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 	"dibao/internal/store"
+	"dibao/internal/totp"
 )
 
 // Service logs people in and out and resolves tokens to principals.
@@ -35,19 +37,68 @@ func badCredentials() error {
 	return errs.New(errs.Unauthorized, "password", "用户名或密码错误")
 }
 
-// Login checks a password and opens a session of kind "web" or "api". It
-// returns the session token, which is shown once and stored only hashed.
+// Login checks a password (and, for an account with a second factor, the
+// TOTP code) and opens a session of kind "web" or "api". It returns the
+// session token, which is shown once and stored only hashed. It is
+// LoginStep without a pending step: an account that needs one gets an
+// error on field "totp" saying what is missing.
 func (s *Service) Login(ctx context.Context, username, password, kind, requestID string) (string, store.User, error) {
+	return s.LoginWithCode(ctx, username, password, "", kind, requestID)
+}
+
+// LoginWithCode is Login with a TOTP code (the API's optional "totp").
+func (s *Service) LoginWithCode(ctx context.Context, username, password, code, kind, requestID string) (string, store.User, error) {
+	res, err := s.login(ctx, LoginRequest{Username: username, Password: password, TOTP: code, Kind: kind,
+		RequestID: requestID})
+	if err != nil {
+		return "", store.User{}, err
+	}
+	return res.Token, res.User, nil
+}
+
+// LoginStep is the web login's password step: a session when no second
+// factor is involved, else a pending login (Stage "totp" or "enrol") whose
+// token the next step takes.
+func (s *Service) LoginStep(ctx context.Context, username, password, requestID string) (LoginResult, error) {
+	return s.login(ctx, LoginRequest{Username: username, Password: password, Kind: "web", RequestID: requestID, Pending: true})
+}
+
+// LoginRequest is one login attempt.
+type LoginRequest struct {
+	Username, Password string
+	TOTP               string // the 6-digit code, if the caller sent one
+	Kind               string // "web" or "api"
+	RequestID          string
+	Pending            bool // answer a missing second factor with a pending login, not an error
+}
+
+// Stages of a login after the password.
+const (
+	StageDone  = ""      // Token is a session
+	StageTOTP  = "totp"  // Token is a pending login waiting for the code
+	StageEnrol = "enrol" // Token is a pending login of an admin who must enrol a second factor
+)
+
+// LoginResult is the outcome of a password step.
+type LoginResult struct {
+	Token string
+	Stage string
+	User  store.User
+}
+
+func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, error) {
+	username, password := req.Username, req.Password
 	if username == "" || password == "" {
-		return "", store.User{}, errs.New(errs.Invalid, "username", "请输入用户名和密码")
+		return LoginResult{}, errs.New(errs.Invalid, "username", "请输入用户名和密码")
 	}
-	if len(username) > 64 || len(password) > 256 {
-		return "", store.User{}, badCredentials()
+	if len(username) > 64 || len(password) > 256 || len(req.TOTP) > 32 {
+		return LoginResult{}, badCredentials()
 	}
-	var token string
-	var user store.User
+	var res LoginResult
 	var outcome error
-	anon := authz.Principal{Username: username, RequestID: requestID}
+	// The audit actor of an attempt: what was typed, but an ID or card
+	// number typed into the username field is not kept in clear.
+	anon := authz.Principal{Username: piiscan.Redact(username), RequestID: req.RequestID}
 	err := s.DB.InTx(ctx, anon, func(tx *store.Tx) error {
 		now := s.DB.Now()
 		u, err := tx.UserForLogin(ctx, username)
@@ -60,14 +111,10 @@ func (s *Service) Login(ctx context.Context, username, password, kind, requestID
 			return err
 		}
 		p := u.Principal()
-		p.RequestID = requestID
+		p.RequestID = req.RequestID
 		tx.SetPrincipal(p)
 		obj := "user:" + itoa(u.ID)
 		st := LoginState{Failed: u.FailedLogins, FirstFailed: u.FirstFailedAt, LockedUntil: u.LockedUntil}
-		if !u.Active {
-			outcome = errs.New(errs.Forbidden, "username", "账号已停用，请联系安全管理员")
-			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "inactive"})
-		}
 		if st.Locked(now) {
 			outcome = lockedErr(st.LockedUntil)
 			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "locked"})
@@ -77,40 +124,108 @@ func (s *Service) Login(ctx context.Context, username, password, kind, requestID
 			return errs.Wrap(err, "账号数据异常，请联系安全管理员")
 		}
 		if !ok {
-			next, locked := s.Policy.AfterFailure(st, now)
-			if err := tx.SetLoginState(ctx, u.ID, next.Failed, next.FirstFailed, next.LockedUntil); err != nil {
+			outcome, err = s.fail(ctx, tx, u, st, now, "bad password", badCredentials())
+			return err
+		}
+		// Only after the password: "deactivated" must not tell a guesser
+		// that the username exists.
+		if !u.Active {
+			outcome = errs.New(errs.Forbidden, "username", "账号已停用，请联系安全管理员")
+			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: "inactive"})
+		}
+		switch {
+		case u.TOTPEnabled() && req.TOTP != "":
+			// The code in the same request (the API).
+			secret, err := s.DB.OpenTOTP(u.TOTPSecret)
+			if err != nil {
 				return err
 			}
-			outcome = badCredentials()
-			if err := tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "failed", Detail: "bad password"}); err != nil {
-				return err
-			}
-			if locked {
-				outcome = lockedErr(next.LockedUntil)
-				if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			step, ok := totp.Verify(secret, req.TOTP, now, u.TOTPLastStep)
+			if ok {
+				if ok, err = tx.UseTOTPStep(ctx, u.ID, step); err != nil {
 					return err
 				}
-				return tx.Audit(ctx, store.Entry{Action: "auth.lock", Object: obj, Result: "ok",
-					Detail: "locked until " + next.LockedUntil.Format(time.RFC3339)})
 			}
-			return nil
+			if !ok {
+				outcome, err = s.fail(ctx, tx, u, st, now, "bad totp", badCode())
+				return err
+			}
+		case u.TOTPEnabled() || RequiresTOTP(u.Roles):
+			stage, detail := StageTOTP, "password ok, totp required"
+			if !u.TOTPEnabled() {
+				stage, detail = StageEnrol, "password ok, totp enrolment required"
+			}
+			if !req.Pending {
+				// The failure counter is not reset: the password alone
+				// proves nothing more than before.
+				if stage == StageEnrol {
+					outcome = errs.New(errs.Forbidden, "totp", "管理员账号须启用双因素认证：请先在网页登录，按提示绑定动态验证码后再使用接口")
+				} else {
+					outcome = errs.New(errs.Unauthorized, "totp", "该账号已启用双因素认证，请提供动态验证码（totp）")
+				}
+				return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "denied", Detail: detail + ", none given"})
+			}
+			token, err := newToken()
+			if err != nil {
+				return errs.Wrap(err, "登录失败，请重试")
+			}
+			if err := tx.DeleteExpiredChallenges(ctx, now); err != nil {
+				return err
+			}
+			if err := tx.CreateChallenge(ctx, store.Challenge{TokenHash: tokenHash(token), UserID: u.ID, Purpose: stage,
+				CreatedAt: now, ExpiresAt: now.Add(PendingTimeout)}); err != nil {
+				return err
+			}
+			res = LoginResult{Token: token, Stage: stage, User: u}
+			return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "pending", Detail: detail})
 		}
 		if err := tx.SetLoginState(ctx, u.ID, 0, time.Time{}, time.Time{}); err != nil {
 			return err
 		}
-		if token, err = s.OpenSession(ctx, tx, u.ID, kind, now); err != nil {
+		token, err := s.OpenSession(ctx, tx, u.ID, req.Kind, now)
+		if err != nil {
 			return err
 		}
-		user = u
-		return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "ok", Detail: kind})
+		res = LoginResult{Token: token, User: u}
+		detail := req.Kind
+		if u.TOTPEnabled() {
+			detail += " totp"
+		}
+		return tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "ok", Detail: detail})
 	})
 	if err != nil {
-		return "", store.User{}, err
+		return LoginResult{}, err
 	}
 	if outcome != nil {
-		return "", store.User{}, outcome
+		return LoginResult{}, outcome
 	}
-	return token, user, nil
+	return res, nil
+}
+
+// fail counts a failed password or code against the account, locks it at
+// the limit (ending its sessions and pending logins), audits, and returns
+// the error the caller should see.
+func (s *Service) fail(ctx context.Context, tx *store.Tx, u store.User, st LoginState, now time.Time, detail string, e error) (error, error) {
+	obj := "user:" + itoa(u.ID)
+	next, locked := s.Policy.AfterFailure(st, now)
+	if err := tx.SetLoginState(ctx, u.ID, next.Failed, next.FirstFailed, next.LockedUntil); err != nil {
+		return nil, err
+	}
+	if err := tx.Audit(ctx, store.Entry{Action: "auth.login", Object: obj, Result: "failed", Detail: detail}); err != nil {
+		return nil, err
+	}
+	if !locked {
+		return e, nil
+	}
+	if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	return lockedErr(next.LockedUntil), tx.Audit(ctx, store.Entry{Action: "auth.lock", Object: obj, Result: "ok",
+		Detail: "locked until " + next.LockedUntil.Format(time.RFC3339)})
+}
+
+func badCode() error {
+	return errs.New(errs.Unauthorized, "totp", "动态验证码错误或已使用，请输入手机验证器上当前显示的6位数字")
 }
 
 // OpenSession stores a new session of kind for user userID inside tx (the
@@ -164,10 +279,16 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (authz.P
 		_ = s.DB.ExpireSession(ctx, h)
 		return authz.Principal{}, expired
 	}
+	// An administrator's session needs the second factor behind it; one
+	// opened any other way (or before a reset) is not honoured.
+	if RequiresTOTP(u.Roles) && !u.TOTPEnabled() {
+		_ = s.DB.ExpireSession(ctx, h)
+		return authz.Principal{}, expired
+	}
 	// One write a minute per session is plenty for a 15-minute idle limit.
 	if now.Sub(sess.LastSeen) > time.Minute {
-		if err := s.DB.TouchSession(ctx, h, now); err != nil {
-			return authz.Principal{}, err
+		if err := s.DB.TouchSession(ctx, h, now); err != nil && errs.CodeOf(err) != errs.StorageFull {
+			return authz.Principal{}, err // a full disk still lets a signed-in user read (issue 9 item 3)
 		}
 	}
 	return u.Principal(), nil

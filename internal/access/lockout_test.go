@@ -83,7 +83,7 @@ func TestPasswordHash(t *testing.T) {
 	if _, err := CheckPassword("$2a$10$bcrypt", "x"); err == nil {
 		t.Fatal("foreign hash format must be an error")
 	}
-	if CheckStrength("short") == nil || CheckStrength("alllowercaseletters") == nil || CheckStrength("Abcdefgh12!") != nil {
+	if CheckPolicy("short", "") == nil || CheckPolicy("alllowercaseletters", "") == nil || CheckPolicy("Abcdefgh12!x", "") != nil {
 		t.Fatal("strength rule wrong")
 	}
 }

@@ -60,25 +60,3 @@ func CheckPassword(hash, pw string) (bool, error) {
 	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
-
-// CheckStrength enforces the minimum password rule for staff accounts.
-func CheckStrength(pw string) error {
-	if len([]rune(pw)) < 10 {
-		return errors.New("密码至少10位")
-	}
-	classes := 0
-	for _, set := range []string{"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"} {
-		if strings.ContainsAny(pw, set) {
-			classes++
-		}
-	}
-	if strings.IndexFunc(pw, func(r rune) bool {
-		return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", r)
-	}) >= 0 {
-		classes++
-	}
-	if classes < 3 {
-		return errors.New("密码须包含大写字母、小写字母、数字、符号中的至少三类")
-	}
-	return nil
-}

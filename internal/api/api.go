@@ -76,6 +76,7 @@ func mergeOpenAPI(base []byte, parts fs.FS) []byte {
 			schemas[k] = v
 		}
 	}
+	documentIdempotency(doc)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		panic(err)
@@ -173,6 +174,10 @@ func wrap(a *app.App, rt Route) http.Handler {
 			}
 			p.RequestID = reqid.From(r.Context())
 		}
+		if key := r.Header.Get("Idempotency-Key"); key != "" && Idempotent(rt) {
+			serveIdempotent(a, rt, w, r, p, key) // idempotency.go
+			return
+		}
 		if err := rt.Handler(w, r, p); err != nil {
 			writeError(w, a.Log, err)
 		}
@@ -263,6 +268,7 @@ func (s *server) openapi(w http.ResponseWriter, r *http.Request, _ authz.Princip
 type loginReq struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	TOTP     string `json:"totp"` // the 6-digit code; required for an account with a second factor
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request, _ authz.Principal) error {
@@ -270,7 +276,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ authz.Principal
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	token, u, err := s.a.Access.Login(r.Context(), req.Username, req.Password, "api", reqid.From(r.Context()))
+	token, u, err := s.a.Access.LoginWithCode(r.Context(), req.Username, req.Password, req.TOTP, "api", reqid.From(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"dibao/internal/api"
 	"dibao/internal/app"
 	"dibao/internal/authz"
+	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
 
@@ -26,8 +28,13 @@ func newServer(t *testing.T) (*httptest.Server, *app.App) {
 	a := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(api.New(a))
 	t.Cleanup(srv.Close)
+	serverDB.Store(srv.URL, db)
 	return srv, a
 }
+
+// serverDB is the store behind each test server (the login helper reads
+// an administrator's second factor from it).
+var serverDB sync.Map
 
 type apiError struct {
 	Error struct {
@@ -64,6 +71,11 @@ func call(t *testing.T, srv *httptest.Server, method, path, token string, body a
 func login(t *testing.T, srv *httptest.Server, user string) string {
 	t.Helper()
 	code, body := call(t, srv, "POST", "/login", "", map[string]string{"username": user, "password": testenv.Password})
+	if code == http.StatusUnauthorized && decodeErr(t, body).Error.Field == "totp" {
+		db, _ := serverDB.Load(srv.URL)
+		code, body = call(t, srv, "POST", "/login", "", map[string]string{"username": user, "password": testenv.Password,
+			"totp": testenv.TOTPCode(t, db.(*store.DB), user)})
+	}
 	var r struct{ Token string }
 	if code != 200 || json.Unmarshal(body, &r) != nil || r.Token == "" {
 		t.Fatalf("login %s: %d %s", user, code, body)

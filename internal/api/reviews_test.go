@@ -165,5 +165,6 @@ func newServerOn(t *testing.T, db *store.DB) (*httptest.Server, *app.App) {
 	a := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(api.New(a))
 	t.Cleanup(srv.Close)
+	serverDB.Store(srv.URL, db)
 	return srv, a
 }

@@ -77,7 +77,15 @@ func As(err error) *Error {
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Code == Internal {
+			if c := classify(e.Err); c != nil { // a full disk or a lost database under "保存失败"
+				return c
+			}
+		}
 		return e
+	}
+	if c := classify(err); c != nil {
+		return c
 	}
 	return &Error{Code: Internal, Message: "系统内部错误，请稍后再试", Err: err}
 }
@@ -144,6 +152,10 @@ func HTTPStatus(err error) int {
 		return 403
 	case Unauthorized:
 		return 401
+	case Unavailable:
+		return 503
+	case StorageFull:
+		return 507
 	}
 	return 500
 }

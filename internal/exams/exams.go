@@ -698,7 +698,8 @@ func (s *Service) SweepExpired(ctx context.Context, now time.Time) (int, error) 
 	return n, nil
 }
 
-// SweepEvery runs SweepExpired every interval until ctx ends (serve starts it).
+// SweepEvery runs SweepExpired every interval until ctx ends (serve starts
+// it); a full batch is followed by the next at once.
 func SweepEvery(ctx context.Context, s *Service, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -711,6 +712,9 @@ func SweepEvery(ctx context.Context, s *Service, interval time.Duration, log *sl
 			log.Error("exam sweep: auto-submitting expired attempts", "err", err)
 		case n > 0:
 			log.Info("exam sweep: attempts auto-submitted", "count", n)
+		}
+		if err == nil && n == SweepBatch {
+			continue // a backlog (an exam's deadline, a restart after a crash): drain it without waiting a tick per batch
 		}
 		select {
 		case <-ctx.Done():

@@ -29,6 +29,7 @@ import (
 	"dibao/internal/ledger"
 	"dibao/internal/mask"
 	"dibao/internal/money"
+	"dibao/internal/piiscan"
 	"dibao/internal/region"
 	"dibao/internal/sheet"
 	"dibao/internal/store"
@@ -131,8 +132,12 @@ func (s *Service) read(ctx context.Context, county region.Code, data []byte, kno
 	return ledger.Check(rows, ledger.Options{County: county, Villages: villages, Today: calendar.DayOf(s.now()), Known: known})
 }
 
+// cleanName keeps the uploaded file's base name for display, without
+// control characters and with any ID or card number in it masked (people
+// name files after the household head's ID number; the name is stored and
+// shown in clear).
 func cleanName(name string) string {
-	name = filepath.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/"))
+	name = piiscan.Redact(filepath.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/")))
 	if name == "." || name == "/" || name == "" {
 		name = "台账.xlsx"
 	}

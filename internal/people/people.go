@@ -288,22 +288,10 @@ func checkUsername(s string) string {
 	return ""
 }
 
-// checkPassword applies the strength rule, and refuses a password that
-// contains the username: the first thing an attacker tries.
+// checkPassword applies the password policy of internal/access (length,
+// classes, not the username, not a common password).
 func checkPassword(pw, username string) error {
-	if pw == "" {
-		return errs.Invalidf("password", "请设置密码")
-	}
-	if len(pw) > 128 {
-		return errs.Invalidf("password", "密码不能超过128个字符")
-	}
-	if err := access.CheckStrength(pw); err != nil {
-		return errs.Invalidf("password", "%s", err.Error())
-	}
-	if username != "" && strings.Contains(strings.ToLower(pw), username) {
-		return errs.Invalidf("password", "密码不能包含用户名")
-	}
-	return nil
+	return access.CheckPolicy(pw, username)
 }
 
 // ToRoles turns submitted role codes into roles, dropping blanks; unknown

@@ -130,7 +130,7 @@ func TestCreate(t *testing.T) {
 				errs.Invalid, "hire_date", "不能晚于今天"},
 			{"hire date malformed", f.sec, func(d *people.Draft) { d.HireDate = "2024/03/01" },
 				errs.Invalid, "hire_date", "YYYY-MM-DD"},
-			{"weak password", f.sec, func(d *people.Draft) { d.Password = "password" }, errs.Invalid, "password", "至少10位"},
+			{"weak password", f.sec, func(d *people.Draft) { d.Password = "password" }, errs.Invalid, "password", "至少12位"},
 			{"password holds username", f.sec, func(d *people.Draft) { d.Password = "Zhang.san-2026" },
 				errs.Invalid, "password", "用户名"},
 			{"clerk may not create accounts", f.clerk, nil, errs.Forbidden, "", "没有执行此操作的权限"},

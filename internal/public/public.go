@@ -27,6 +27,7 @@ import (
 
 	"dibao/internal/casework"
 	"dibao/internal/mask"
+	"dibao/internal/piiscan"
 	"dibao/internal/region"
 	"dibao/internal/reqid"
 )
@@ -257,7 +258,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("public: internal error", "request_id", reqid.From(r.Context()), "path", r.URL.Path, "err", err)
+	h.log.Error("public: internal error", "request_id", reqid.From(r.Context()), "path", piiscan.Redact(r.URL.Path), "err", err)
 	h.render(w, r, http.StatusInternalServerError, "error", h.errorView(r.Context(), http.StatusInternalServerError,
 		"系统暂时无法显示", "公示信息暂时无法显示，请稍后再试。"))
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"dibao/internal/authz"
 	"dibao/internal/benefit"
@@ -796,9 +797,27 @@ func StatusLabel(status string) string {
 	return status
 }
 
+// ResumeStandardChangesEvery runs ResumeStandardChanges now and then every
+// interval until ctx ends (serve starts it): a job whose runner failed
+// part-way while the server stayed up — the database restarted under it,
+// the disk filled — is not left applying until the next restart. A second
+// runner beside a live one is safe (RunStandardChange claims its chunks).
+func ResumeStandardChangesEvery(ctx context.Context, s *Service, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ResumeStandardChanges(ctx, s, log)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // ResumeStandardChanges runs every job left applying (a server stopped or
 // crashed part-way) to its end, one after another, as the system
-// principal. serve starts it in the background.
+// principal.
 func ResumeStandardChanges(ctx context.Context, s *Service, log *slog.Logger) {
 	p := authz.System("standard")
 	jobs, err := s.DB.StandardChanges(ctx, region.All(), store.StandardApplying)

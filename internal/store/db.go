@@ -61,7 +61,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", withConnectTimeout(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -74,6 +74,22 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	p := newPool(db, false) // pgx prepares and caches statements per connection itself
 	return &DB{dialect: Postgres, w: p, r: p, now: time.Now}, nil
+}
+
+// withConnectTimeout gives a DSN without connect_timeout one of 5 seconds:
+// with none, a database host that drops packets (rather than refusing)
+// holds every request for the system's TCP timeout, minutes, instead of
+// answering 503 "数据库暂不可用".
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("connect_timeout") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "connect_timeout=5"
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {

@@ -37,8 +37,12 @@ func (tx *Tx) DeleteSession(ctx context.Context, tokenHash string) (bool, error)
 	return n > 0, nil
 }
 
-// DeleteUserSessions ends every session of a user (lock, role change).
+// DeleteUserSessions ends every session of a user (lock, role change),
+// and every login of theirs waiting for its second factor.
 func (tx *Tx) DeleteUserSessions(ctx context.Context, userID int64) error {
+	if _, err := tx.exec(ctx, "DELETE FROM login_challenges WHERE user_id = ?", userID); err != nil {
+		return mapErr(err, "注销会话失败")
+	}
 	_, err := tx.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
 	return mapErr(err, "注销会话失败")
 }

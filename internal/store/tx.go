@@ -21,6 +21,9 @@ type Tx struct {
 	p       authz.Principal
 	audited int
 	head    auditHead // the last audit record this transaction wrote
+	// remembered is the key a service stored its own reply under
+	// (IdempotentPut); see fenceIdem.
+	remembered string
 }
 
 // ErrUnaudited is returned when a transaction tries to commit without an
@@ -32,16 +35,19 @@ var ErrUnaudited = errors.New("store: transaction wrote no audit record")
 func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error) error {
 	sqlTx, err := db.w.begin(ctx, nil)
 	if err != nil {
-		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
+		return beginErr(err)
 	}
 	tx := &Tx{db: db, tx: sqlTx, p: p}
 	if err := fn(tx); err != nil {
-		_ = sqlTx.Rollback()
-		return err
+		return afterFailure(err, sqlTx.Rollback())
 	}
 	if tx.audited == 0 {
 		_ = sqlTx.Rollback()
 		return errs.Wrap(ErrUnaudited, "系统内部错误：操作未记录审计日志")
+	}
+	if err := tx.fenceIdem(ctx); err != nil { // an Idempotency-Key claim commits with the effect (idempotency.go)
+		_ = sqlTx.Rollback()
+		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(err, "保存失败，请重试")
@@ -205,6 +211,9 @@ func mapErr(err error, msg string) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if lostConn(err) {
+		return unavailable(err)
+	}
 	s := err.Error()
 	switch {
 	case strings.Contains(s, "UNIQUE constraint failed"), strings.Contains(s, "SQLSTATE 23505"):
@@ -244,8 +253,20 @@ func (db *DB) ReadTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) err
 	}
 	sqlTx, err := db.r.begin(ctx, opts)
 	if err != nil {
-		return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
+		return beginErr(err)
 	}
-	defer sqlTx.Rollback()
-	return fn(&Tx{db: db, tx: sqlTx, p: p})
+	if err := fn(&Tx{db: db, tx: sqlTx, p: p}); err != nil {
+		return afterFailure(err, sqlTx.Rollback())
+	}
+	_ = sqlTx.Rollback()
+	return nil
+}
+
+// beginErr reports a transaction that could not start: the database is
+// unreachable (or the disk full, errs.As), or something else went wrong.
+func beginErr(err error) error {
+	if lostConn(err) {
+		return unavailable(err)
+	}
+	return errs.Wrap(err, "数据库暂时不可用，请稍后再试")
 }

@@ -26,7 +26,15 @@ type User struct {
 	FirstFailedAt time.Time
 	LockedUntil   time.Time
 	Version       int64
+	// TOTPSecret and TOTPPending are the sealed second-factor secret and
+	// one being enrolled ("" when none); open them with OpenTOTP.
+	TOTPSecret   string
+	TOTPPending  string
+	TOTPLastStep int64 // the last TOTP time step accepted (replay guard)
 }
+
+// TOTPEnabled reports whether the account has a second factor.
+func (u User) TOTPEnabled() bool { return u.TOTPSecret != "" }
 
 // Principal is the user as a caller.
 func (u User) Principal() authz.Principal {
@@ -34,7 +42,7 @@ func (u User) Principal() authz.Principal {
 }
 
 const userCols = `id, username, display_name, password_hash, region_code, roles, posts, hire_date, active,
-	failed_logins, first_failed_at, locked_until, version`
+	failed_logins, first_failed_at, locked_until, version, totp_secret_enc, totp_pending_enc, totp_last_step`
 
 type scanner interface{ Scan(...any) error }
 
@@ -44,7 +52,7 @@ func scanUser(s scanner) (User, error) {
 	var active int64
 	var first, locked int64
 	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &rc, &roles, &u.Posts, &u.HireDate,
-		&active, &u.FailedLogins, &first, &locked, &u.Version)
+		&active, &u.FailedLogins, &first, &locked, &u.Version, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep)
 	u.Region, u.Roles, u.Active = region.Code(rc), authz.ParseRoles(roles), active == 1
 	u.FirstFailedAt, u.LockedUntil = fromMS(first), fromMS(locked)
 	return u, err

@@ -62,6 +62,16 @@ func User(t testing.TB, db *store.DB, username string, r region.Code, roles ...a
 		if u.ID, err = tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
+		// The administrators must have a second factor (access.RequiresTOTP);
+		// tests log them in with TOTPCode.
+		if access.RequiresTOTP(roles) {
+			if err := tx.SetTOTPPending(ctx, u.ID, TOTPSecret); err != nil {
+				return err
+			}
+			if err := tx.EnableTOTP(ctx, u.ID, 0); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, store.Entry{Action: "test.user", Object: "user:" + username})
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 )
 
 // MaxSize bounds one scanned file (10 MiB: a multi-page PDF at 300 dpi).
@@ -107,9 +108,12 @@ func NewToken() (string, error) {
 }
 
 // CleanName keeps a display name that cannot carry a path, markup or
-// control characters, and gives it the extension of its real type.
+// control characters, and gives it the extension of its real type. An ID
+// or card number in the name (a scan saved as "<ID number>.jpg") is masked:
+// the name is stored and shown in clear.
 func CleanName(name string, t Type) string {
-	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	// Masked with full-width stars: '*' is not allowed in a file name.
+	name = strings.ReplaceAll(piiscan.Redact(path.Base(strings.ReplaceAll(name, "\\", "/"))), "*", "＊")
 	name = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || strings.ContainsRune(`<>:"/\|?*`, r) {
 			return -1

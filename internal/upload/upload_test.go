@@ -3,8 +3,10 @@ package upload
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"dibao/internal/errs"
+	"dibao/internal/idcard"
 )
 
 var (
@@ -86,4 +88,13 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", name, file.Type)
 		}
 	})
+}
+
+// A scan saved under the household head's ID number keeps its name, masked:
+// the display name is stored and shown in clear (issue 9 item 8).
+func TestCleanNameMasksIDNumbers(t *testing.T) {
+	id := string(idcard.Make("130199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 123))
+	if got, want := CleanName("C:\\扫描\\"+id+"身份证.jpg", JPEG), strings.ReplaceAll(idcard.Mask(id), "*", "＊")+"身份证.jpg"; got != want {
+		t.Fatalf("CleanName = %q, want %q", got, want)
+	}
 }

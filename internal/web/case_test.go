@@ -71,7 +71,7 @@ func setupCases(t *testing.T) *caseEnv {
 func (ce *caseEnv) loginAs(username string) *client {
 	ce.t.Helper()
 	c := ce.client()
-	r := c.post("/login", url.Values{"username": {username}, "password": {testenv.Password}})
+	r := c.secondFactor(c.post("/login", url.Values{"username": {username}, "password": {testenv.Password}}), username)
 	if r.StatusCode != http.StatusSeeOther {
 		ce.t.Fatalf("login %s: status %d", username, r.StatusCode)
 	}

@@ -29,7 +29,7 @@ func policyClock(e *env, date string) {
 func (e *env) loginAs(username string) *client {
 	e.t.Helper()
 	c := e.client()
-	r := c.post("/login", url.Values{"username": {username}, "password": {testenv.Password}})
+	r := c.secondFactor(c.post("/login", url.Values{"username": {username}, "password": {testenv.Password}}), username)
 	if r.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("login %s: status %d", username, r.StatusCode)
 	}

@@ -91,7 +91,7 @@ func setupRegister(t *testing.T, db *store.DB) *regEnv {
 func loginAs(e *env, username string) *client {
 	e.t.Helper()
 	c := e.client()
-	r := c.post("/login", map[string][]string{"username": {username}, "password": {testenv.Password}})
+	r := c.secondFactor(c.post("/login", map[string][]string{"username": {username}, "password": {testenv.Password}}), username)
 	if r.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("login %s: %d %s", username, r.StatusCode, r.body)
 	}

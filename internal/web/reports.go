@@ -90,6 +90,7 @@ type reportListPage struct {
 	Kinds      []choice
 	Filtered   bool
 	CanReport  bool
+	SpotChecks bool // link to the county spot checks (county office only)
 	Households []choice
 	Form       reportForm
 	Limited    bool
@@ -139,6 +140,7 @@ func (s *server) renderReportList(w http.ResponseWriter, r *http.Request, p auth
 		return err
 	}
 	pg.CanReport = p.Has(authz.VillageClerk) && p.Region.Level() == region.Village
+	pg.SpotChecks = countyOffice(p)
 	if form == nil {
 		form = &reportForm{Key: newKey()}
 	}

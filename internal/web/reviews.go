@@ -63,6 +63,7 @@ type reviewListPage struct {
 	Prev, Next  string
 	Error       string
 	CanGenerate bool
+	SpotChecks  bool // the county spot checks are the county office's: others get no link to a page that refuses them
 	Generated   string
 }
 
@@ -91,7 +92,8 @@ func (s *server) renderReviewList(w http.ResponseWriter, r *http.Request, p auth
 	if err != nil {
 		return err
 	}
-	pg := reviewListPage{Filter: f, Page: page, CanGenerate: canGenerateReviews(p), Error: msg}
+	pg := reviewListPage{Filter: f, Page: page, CanGenerate: canGenerateReviews(p), Error: msg,
+		SpotChecks: countyOffice(p)}
 	if n, err := strconv.Atoi(generated); err == nil && generated != "" {
 		pg.Generated = "已生成到期复核任务 " + strconv.Itoa(n) + " 件"
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"dibao/internal/access"
 	"dibao/internal/app"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
@@ -59,6 +60,16 @@ func TestEveryTemplateRenders(t *testing.T) {
 		{"login", authz.Principal{}, s.loginView("clerk", "/households",
 			errs.New(errs.Forbidden, "username", "登录失败次数过多，账号已锁定至 15:04，请稍后再试或联系安全管理员")),
 			[]string{"已锁定至 15:04", "township2", authz.Auditor.Label(), `name="next" value="/households"`}},
+		{"login_totp", authz.Principal{}, secondPage{Next: "/audit", Error: "动态验证码错误或已使用"},
+			[]string{`action="/login/totp"`, `name="next" value="/audit"`, "动态验证码错误或已使用", `autocomplete="one-time-code"`}},
+		{"login_enrol", authz.Principal{}, secondPage{Next: "/", Enrol: &access.Enrolment{Username: "secadmin",
+			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP",
+			URI: "otpauth://totp/x:secadmin?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}},
+			[]string{`action="/login/enrol"`, `<svg class="qr"`, `data-secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"`, "JBSW Y3DP", "otpauth://totp/x:secadmin", "审计管理员"}},
+		{"account_security", p, securityPage{TOTP: access.TOTPState{Required: false, Pending: &access.Enrolment{Username: "clerk",
+			Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Grouped: "JBSW", URI: "otpauth://totp/x:clerk"}},
+			PasswordErr: map[string]string{"new_password": "密码至少12位"}},
+			[]string{`action="/account/2fa/confirm"`, "绑定中", "密码至少12位", `id="current_password"`, `id="account-security"`}},
 		{"standard_index", authz.Principal{Username: "approver", Roles: []authz.Role{authz.CountyApprover}, Region: county},
 			standardFixtureIndex(), []string{`id="preview"`, `name="effective" value="2027-13"`, "生效月份格式应为", `id="standard-row-3"`, "执行中"}},
 		{"standard_change", authz.Principal{Username: "approver", Roles: []authz.Role{authz.CountyApprover}, Region: county},
@@ -117,9 +128,9 @@ func TestEveryTemplateRenders(t *testing.T) {
 			HireDate: "2020-05-01", Roles: "村（社区）经办人", Active: true, Locked: true, LockedUntil: "2026-03-01 10:00",
 			FailedLogins: 0, Sessions: 2, CanManage: true, RoleGroups: roleGroups([]string{"village_clerk"}),
 			Notice: "该账号已被他人修改，请刷新后重试", RolesErr: "请至少选择一个角色",
-			PasswordErr: map[string]string{"new_password": "密码至少10位"}},
+			PasswordErr: map[string]string{"new_password": "密码至少12位"}},
 			[]string{"锁定至 2026-03-01 10:00", `id="unlock-user"`, `id="deactivate-user"`, `name="version" value="4"`,
-				`id="role_village_clerk" value="village_clerk" checked`, "请至少选择一个角色", "密码至少10位", "该账号已被他人修改"}},
+				`id="role_village_clerk" value="village_clerk" checked`, "请至少选择一个角色", "密码至少12位", "该账号已被他人修改"}},
 		{"error", p, errorPage{Status: 500, Heading: "系统内部错误", Message: "请稍后再试", RequestID: "req-42"},
 			[]string{"系统内部错误", "req-42", "返回工作台"}},
 		{"learning", p, learningListPage{Categories: categoryOptions("policy_law"), Category: "policy_law", CanUpload: true,

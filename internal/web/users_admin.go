@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"dibao/internal/access"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
 	"dibao/internal/people"
@@ -196,6 +197,8 @@ type userDetailPage struct {
 	LockedUntil  string
 	FailedLogins int
 	Sessions     int
+	TOTP         bool // a second factor is enrolled
+	TOTPRequired bool // the roles require one
 	Self         bool
 	CanManage    bool
 	CanAudit     bool
@@ -228,7 +231,7 @@ func (s *server) renderUserDetail(w http.ResponseWriter, r *http.Request, p auth
 	d := userDetailPage{ID: a.ID, Version: a.Version, Username: a.Username, DisplayName: a.DisplayName,
 		Region: villageName(names, a.Region), Posts: strings.ReplaceAll(a.Posts, ",", "、"), HireDate: a.HireDate,
 		Roles: roleLabels(authz.JoinRoles(a.Roles)), Active: a.Active, Locked: a.Locked(now), FailedLogins: a.FailedLogins,
-		Sessions: a.Sessions, Self: a.ID == p.UserID, CanManage: p.Can(authz.UserManage),
+		Sessions: a.Sessions, TOTP: a.TOTPEnabled(), TOTPRequired: access.RequiresTOTP(a.Roles), Self: a.ID == p.UserID, CanManage: p.Can(authz.UserManage),
 		CanAudit: p.Can(authz.AuditView), Notice: st.notice, RolesErr: st.rolesErr, PasswordErr: st.passwordErr}
 	if d.Locked {
 		d.LockedUntil = localTime(a.LockedUntil)

@@ -12,6 +12,7 @@ import (
 	"dibao/internal/authz"
 	"dibao/internal/region"
 	"dibao/internal/store"
+	"dibao/internal/testenv"
 )
 
 // addSecAdmin creates the county security administrator "secadmin".
@@ -31,6 +32,7 @@ func (e *env) addSecAdmin() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	testenv.EnrolTOTP(e.t, e.a.DB, "secadmin")
 }
 
 func (e *env) userByName(name string) store.User {
@@ -197,7 +199,7 @@ func TestSecurityAdminManagesAccounts(t *testing.T) {
 	}
 	r = sec.post(clerkPath+"/password", url.Values{"new_password": {"short"}, "new_password_confirm": {"short"}})
 	if r.StatusCode != http.StatusUnprocessableEntity ||
-		!regexp.MustCompile(`id="new_password"[^>]*>\s*<div class="error-msg">密码至少10位</div>`).MatchString(r.body) {
+		!regexp.MustCompile(`id="new_password"[^>]*>\s*<div class="error-msg">密码至少12位</div>`).MatchString(r.body) {
 		t.Errorf("weak reset: %d\n%s", r.StatusCode, r.body)
 	}
 	r = sec.post(clerkPath+"/password", url.Values{"new_password": {"Reset-pass-2026"}, "new_password_confirm": {"Reset-pass-2026"}})

@@ -20,6 +20,7 @@ import (
 	"dibao/internal/archive"
 	"dibao/internal/authz"
 	"dibao/internal/errs"
+	"dibao/internal/piiscan"
 	"dibao/internal/reqid"
 )
 
@@ -106,6 +107,7 @@ func (s *server) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.loginSubmit)
 	mux.Handle("POST /logout", s.auth(s.logout))
+	s.authRoutes(mux)
 
 	mux.Handle("GET /{$}", s.auth(s.dashboard))
 	mux.Handle("GET /households", s.auth(s.householdList))
@@ -211,19 +213,35 @@ func ensureRequestID(r *http.Request) *http.Request {
 
 // principal resolves the session cookie; ok is false for anonymous callers.
 func (s *server) principal(r *http.Request) (authz.Principal, bool) {
+	p, err := s.session(r)
+	return p, err == nil
+}
+
+// errNoSession: the request carries no session cookie.
+var errNoSession = errs.New(errs.Unauthorized, "", "请先登录")
+
+// session is principal with the reason when there is none.
+func (s *server) session(r *http.Request) (authz.Principal, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
-		return authz.Principal{}, false
+		return authz.Principal{}, errNoSession
 	}
 	p, err := s.a.Access.Authenticate(r.Context(), c.Value, "web")
 	if err != nil {
 		if errs.CodeOf(err) == errs.Internal {
 			s.a.Log.Error("web: authenticate", "request_id", reqid.From(r.Context()), "err", err)
 		}
-		return authz.Principal{}, false
+		return authz.Principal{}, err
 	}
 	p.RequestID = reqid.From(r.Context())
-	return p, true
+	return p, nil
+}
+
+// storageDown reports an error that is the database's state, not the
+// session's: the signed-in user sees the message, not the login page.
+func storageDown(err error) bool {
+	c := errs.CodeOf(err)
+	return c == errs.Unavailable || c == errs.StorageFull
 }
 
 // auth wraps a page that needs a logged-in user: anonymous callers are sent
@@ -232,11 +250,19 @@ func (s *server) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = ensureRequestID(r)
 		w.Header().Set("Cache-Control", "no-store")
-		p, ok := s.principal(r)
-		if !ok {
+		p, err := s.session(r)
+		if err != nil && storageDown(err) {
+			s.renderError(w, r, authz.Principal{}, err)
+			return
+		}
+		if err != nil {
 			if wantsJSON(r) {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "登录已失效，请重新登录"})
 				return
+			}
+			if cookieValue(r, SessionCookie) != "" { // timed out, or ended elsewhere: say so
+				clearSession(w, s.a.TLS)
+				setFlash(w, "session_expired", s.a.TLS)
 			}
 			s.toLogin(w, r)
 			return
@@ -267,7 +293,7 @@ func safeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
-	if u.Path == "/login" || u.Path == "/logout" {
+	if u.Path == "/login" || u.Path == "/logout" || strings.HasPrefix(u.Path, "/login/") {
 		return "/"
 	}
 	return next
@@ -291,6 +317,8 @@ func statusOf(err error, form bool) int {
 		return http.StatusConflict
 	case errs.Unauthorized:
 		return http.StatusUnauthorized
+	case errs.Unavailable, errs.StorageFull:
+		return errs.HTTPStatus(err)
 	}
 	return http.StatusInternalServerError
 }
@@ -322,10 +350,13 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, p authz.Pri
 		ep.Heading = "操作冲突"
 	case http.StatusBadRequest:
 		ep.Heading = "请求有误"
+	case http.StatusServiceUnavailable, http.StatusInsufficientStorage: // the message says what and what to do
+		ep.Heading = "服务暂不可用"
+		s.a.Log.Error("web: storage unavailable", "request_id", ep.RequestID, "path", r.URL.Path, "err", err)
 	default:
 		ep.Heading = "系统内部错误"
 		ep.Message = "系统处理您的请求时出错，请稍后再试。如问题持续，请将下方请求编号告知系统管理员。"
-		s.a.Log.Error("web: internal error", "request_id", ep.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.a.Log.Error("web: internal error", "request_id", ep.RequestID, "method", r.Method, "path", piiscan.Redact(r.URL.Path), "err", err)
 	}
 	s.render(w, r, p, st, "error", ep.Heading, nil, ep)
 }

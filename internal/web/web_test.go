@@ -98,8 +98,17 @@ func setup(t *testing.T) *env {
 			{Username: "admin", DisplayName: "钱管理", Region: county, Roles: []authz.Role{authz.CountyAdmin}},
 		} {
 			u.PasswordHash, u.Active = hash, true
-			if _, err := tx.CreateUser(bg, u); err != nil {
+			id, err := tx.CreateUser(bg, u)
+			if err != nil {
 				return err
+			}
+			if access.RequiresTOTP(u.Roles) {
+				if err := tx.SetTOTPPending(bg, id, testenv.TOTPSecret); err != nil {
+					return err
+				}
+				if err := tx.EnableTOTP(bg, id, 0); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.Audit(bg, store.Entry{Action: "test.seed", Object: "users"})
@@ -165,11 +174,21 @@ func (c *client) post(path string, v url.Values) resp {
 func (e *env) login(username string) *client {
 	e.t.Helper()
 	c := e.client()
-	r := c.post("/login", url.Values{"username": {username}, "password": {password}})
+	r := c.secondFactor(c.post("/login", url.Values{"username": {username}, "password": {password}}), username)
 	if r.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("login %s: status %d, body %s", username, r.StatusCode, r.body)
 	}
 	return c
+}
+
+// secondFactor completes a login the server answered with the code step
+// (an administrator: testenv.TOTPCode knows their second factor).
+func (c *client) secondFactor(r resp, username string) resp {
+	c.e.t.Helper()
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login/totp") {
+		return r
+	}
+	return c.post("/login/totp", url.Values{"code": {testenv.TOTPCode(c.e.t, c.e.a.DB, username)}})
 }
 
 func householdForm1(head, spouse string) url.Values {
@@ -739,6 +758,8 @@ func TestSafeNext(t *testing.T) {
 		{"https://evil.example/", "/"},
 		{"javascript:alert(1)", "/"},
 		{"/login", "/"},
+		{"/login/totp?next=/x", "/"},
+		{"/loginx", "/loginx"},
 		{"households", "/"},
 	} {
 		if got := safeNext(tc.in); got != tc.want {
