@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"dibao/internal/access"
 	"dibao/internal/api"
 	"dibao/internal/app"
 	"dibao/internal/archive"
@@ -148,6 +149,9 @@ func matrixFixture(t *testing.T, db *store.DB) *mxFixture {
 		if acc.Username == "township2" {
 			continue
 		}
+		if access.RequiresTOTP([]authz.Role{acc.Role}) {
+			testenv.EnrolTOTP(t, db, acc.Username) // the demo's administrators enrol at their first login
+		}
 		f.add(&mxUser{name: acc.Username, role: acc.Role, region: acc.Region}, demo.Password)
 	}
 	extra := []mxUser{
@@ -175,6 +179,10 @@ func matrixFixture(t *testing.T, db *store.DB) *mxFixture {
 
 func (f *mxFixture) add(u *mxUser, password string) {
 	code, body := call(f.t, f.srv, "POST", "/login", "", map[string]string{"username": u.name, "password": password})
+	if code == http.StatusUnauthorized && strings.Contains(string(body), `"field":"totp"`) {
+		code, body = call(f.t, f.srv, "POST", "/login", "", map[string]string{"username": u.name, "password": password,
+			"totp": testenv.TOTPCode(f.t, f.db, u.name)})
+	}
 	var r struct {
 		Token string
 		User  struct{ ID int64 }

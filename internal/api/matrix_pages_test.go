@@ -157,8 +157,14 @@ func (f *mxFixture) pages(t *testing.T, fail func(string, ...any)) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("web login %s: %d", u.name, res.StatusCode)
+		if res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login/totp") {
+			if res, err = c.PostForm(srv.URL+"/login/totp", url.Values{"code": {testenv.TOTPCode(t, f.db, u.name)}}); err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		if res.StatusCode != http.StatusSeeOther || strings.HasPrefix(res.Header.Get("Location"), "/login") {
+			t.Fatalf("web login %s: %d %s", u.name, res.StatusCode, res.Header.Get("Location"))
 		}
 		clients = append(clients, webUser{u, c})
 	}
