@@ -50,10 +50,6 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 			return out, nil
 		}
 	}
-	certs, err := s.certified(ctx, p)
-	if err != nil {
-		return Outcome{}, err
-	}
 	// On SQLite, whose write transaction excludes every other writer,
 	// everything the decision reads is loaded first on a read snapshot
 	// outside it: inside, one read checks that the case and its household
@@ -62,9 +58,8 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	// row is locked, not the store), and there the extra round trips of a
 	// separate read cost more than they save.
 	// On both, the case's rules (policy, calendar) are read from the pool
-	// before the write transaction opens: inside it, a writer holding its
-	// connection would wait for a second one, and with as many writers as
-	// the pool has connections none would ever get it.
+	// before the write transaction opens, so the writer holds its
+	// connection (and on PostgreSQL the case's lock) only for the change.
 	// A request whose case has already moved on is refused there, without
 	// taking the writer or the case's lock (of 200 requests racing for one
 	// step, 199 are such).
@@ -78,6 +73,10 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	}
 	if stale {
 		return Outcome{}, staleCase()
+	}
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return Outcome{}, err
 	}
 	out, err := s.act(ctx, p, a, certs, path, pre, rules, false)
 	if errors.Is(err, errRulesChanged) {

@@ -35,7 +35,7 @@ import (
 
 const (
 	raceN      = 200 // requests released at once per contested state
-	raceRounds = 12  // cases walked per store
+	raceRounds = 10  // cases walked per store
 )
 
 // move is one request a contender makes.
