@@ -19,6 +19,7 @@ import (
 	"dibao/internal/region"
 	"dibao/internal/store"
 	"dibao/internal/testenv"
+	"dibao/internal/workflow"
 )
 
 // Issue 9 item 1 (races) for the county's batch operations: rosters,
@@ -425,6 +426,84 @@ func TestGenerateReviewsRace(t *testing.T) {
 		}
 		if got := w.audits("review.generate"); got < n {
 			t.Fatalf("%d review.generate audit records for %d runs", got, n)
+		}
+		verifyAudit(t, db)
+	})
+}
+
+// TestChangeReportRace: a change report walked to its end with 200
+// requests at every step (verify as true or untrue by two officers, or
+// the clerk withdrawing it; forward or re-verify; close or re-verify):
+// one moves it per step, the others are refused as stale, and the
+// report's audit records are exactly the steps taken.
+func TestChangeReportRace(t *testing.T) {
+	const n = 200
+	testenv.Stores(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		clerk := testenv.User(t, db, "clerk", testenv.VillageA, authz.VillageClerk)
+		t2 := testenv.User(t, db, "township2", testenv.TownA, authz.TownshipOfficer)
+		type move struct {
+			p  authz.Principal
+			id string
+			in workflow.Input
+		}
+		for round, hid := range []int64{w.hids[0], w.hids[2], w.hids[4]} {
+			r := w.report(clerk, hid)
+			var taken []string
+			for step := 0; !r.Closed; step++ {
+				if step > 8 {
+					t.Fatalf("round %d: report still %s after %d steps", round, r.State, step)
+				}
+				var ms []move
+				switch r.State {
+				case "reported":
+					ms = []move{{w.town, "confirm", verifyInput("")}, {t2, "refute", verifyInput("")},
+						{clerk, "withdraw", workflow.Input{Reason: "误报"}}}
+				case "confirmed":
+					ms = []move{{w.town, "forward", workflow.Input{}}, {t2, "refute", verifyInput("")}}
+				case "not_confirmed":
+					ms = []move{{w.town, "close", workflow.Input{Reason: "经核实不属实"}}, {t2, "confirm", verifyInput("")}}
+				default:
+					t.Fatalf("round %d: unexpected state %s", round, r.State)
+				}
+				if step >= 4 { // end it: no more re-verification
+					ms = ms[:1]
+				}
+				outs := make([]recipients.ReportOutcome, n)
+				es := race(t, n, func(c context.Context, i int) (err error) {
+					m := ms[i%len(ms)]
+					outs[i], err = w.svc.ActOnReport(c, m.p, recipients.ReportAction{ReportID: r.ID, Version: r.Version,
+						Transition: m.id, Input: m.in})
+					return err
+				})
+				if k := winners(t, "report step", es); k != 1 {
+					t.Fatalf("round %d, state %s: %d requests succeeded, want 1", round, r.State, k)
+				}
+				for i, err := range es {
+					if err == nil {
+						taken = append(taken, "change_report."+ms[i%len(ms)].id)
+						r = outs[i].Report
+					} else if errs.As(err).Field != "version" {
+						t.Fatalf("losing request: %v, want the stale-version conflict", err)
+					}
+				}
+			}
+			recs, err := db.AuditRecords(ctx, store.AuditFilter{Object: fmt.Sprintf("change_report:%d", r.ID), Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := len(recs) - 2; i >= 0; i-- { // oldest is the report itself
+				got = append(got, recs[i].Action)
+			}
+			if recs[len(recs)-1].Action != "change_report.report" || strings.Join(got, " ") != strings.Join(taken, " ") {
+				t.Fatalf("round %d: audit %v, steps taken %v", round, got, taken)
+			}
+			if r.State == "forwarded" {
+				if k := w.countOf("SELECT COUNT(*) FROM review_tasks WHERE kind = 'change_report' AND household_id = ?", hid); k != 1 {
+					t.Fatalf("forwarded report made %d review tasks", k)
+				}
+			}
 		}
 		verifyAudit(t, db)
 	})
