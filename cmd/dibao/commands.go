@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"dibao/internal/api"
 	"dibao/internal/app"
 	"dibao/internal/archive"
 	"dibao/internal/audit"
@@ -83,6 +84,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	go recipients.ResumeStandardChanges(ctx, a.Payments, log)              // a standard change left applying continues
 	go recipients.GenerateReviewsEvery(ctx, a.Payments, 24*time.Hour, log) // periodic review tasks fall due by themselves
 	go exams.SweepEvery(ctx, a.Exams, 5*time.Second, log)
+	go anchorEvery(ctx, db, &c, time.Hour, log) // SM2-signed audit anchors outside the database
+	go api.PurgeIdempotencyEvery(ctx, db, time.Hour, log) // Idempotency-Key records kept ≥ 24 h, purged after 48 h (audited)
 	// Expired certifications send their holders back to retraining.
 	go training.ExpireCertificationsEvery(ctx, a.Training, 24*time.Hour, log)
 	go archive.Every(ctx, &archive.Service{DB: db}, 24*time.Hour, log) // training archive: catalogue sync and retention sweep (issue 7)
@@ -212,7 +215,9 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	var c config
+	var af anchorFlags
 	c.flags(fs)
+	af.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -231,7 +236,7 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *s
 		return err
 	}
 	fmt.Fprintf(stdout, "audit chain OK: %d records verified\n", n)
-	return nil
+	return verifyAnchors(ctx, db, &c, af, n, stdout)
 }
 
 func cmdKeyGenerate(args []string, stdout io.Writer) error {

@@ -23,16 +23,19 @@ usage:
   dibao serve [--demo] [--addr 127.0.0.1:8080] [--data ./data] [--db URL]
               [--idle-timeout 15m] [--session-max 8h] [--tls-cert F --tls-key F]
   dibao migrate [--data DIR] [--db URL]
-  dibao demo [--data DIR] [--db URL]        load the demo county once
-  dibao audit verify [--data DIR] [--db URL]
+  dibao demo [--data DIR] [--db URL] [--households N --seed S]   the demo county, or a generated province
+  dibao audit verify [--data DIR] [--db URL] [--anchors F --pubkey HEX|F]   SM3 chain and SM2 anchors
+  dibao audit anchor [--data DIR] [--db URL] sign the chain head (SM2) into DATA/audit-anchors.jsonl
   dibao region add --code C --name N [--urban] [--data DIR] [--db URL]
   dibao user add --username U --name N --region CODE --role ROLE[,ROLE]
               [--posts P,P] [--hired YYYY-MM-DD] [--password P]   (else one line from stdin)
   dibao key generate [--out FILE]           write a new key file (0600)
+  dibao key rotate [--key-file FILE]        put a new key first (old ones kept for reading)
+  dibao key reseal [--batch N]              re-seal every value with the active key
   dibao calendar import [flags] FILE|-      store an official holiday schedule (休/班 lines)
   dibao calendar show [--from D] [--days N] working days from the stored calendar
-  dibao bench households|cases|roster|standard-change|register|all [--n 500] [--recipients 20000] [--db URL]
-                                              app vs raw SQL, as a ratio
+  dibao bench transitions|api|roster|exam-day|standard-change|households|register|all
+              [--households N] [--db URL] [--json FILE]   app vs raw SQL in the same run, as a ratio
   dibao ledger template FILE.xlsx           write the 台账 import template
   dibao ledger check --county C FILE.xlsx   check a ledger row by row (exit 1 if any row is wrong)
   dibao ledger import --county C [--only-valid] FILE.xlsx   check, then import the valid rows
@@ -70,11 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, log)
 	case "audit":
-		if len(args) < 2 || args[1] != "verify" {
+		switch {
+		case len(args) >= 2 && args[1] == "verify":
+			err = cmdAuditVerify(ctx, args[2:], stdout, log)
+		case len(args) >= 2 && args[1] == "anchor":
+			err = cmdAuditAnchor(ctx, args[2:], stdout, log)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = cmdAuditVerify(ctx, args[2:], stdout, log)
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
 			fmt.Fprint(stderr, usage)
@@ -88,11 +95,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err = cmdRegionAdd(ctx, args[2:], stdout, stderr, log)
 	case "key":
-		if len(args) < 2 || args[1] != "generate" {
+		switch {
+		case len(args) >= 2 && args[1] == "generate":
+			err = cmdKeyGenerate(args[2:], stdout)
+		case len(args) >= 2 && args[1] == "rotate":
+			err = cmdKeyRotate(args[2:], stdout)
+		case len(args) >= 2 && args[1] == "reseal":
+			err = cmdKeyReseal(ctx, args[2:], stdout, log)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = cmdKeyGenerate(args[2:], stdout)
 	case "calendar":
 		err = cmdCalendar(ctx, args[1:], stdout, log)
 	case "bench":

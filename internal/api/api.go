@@ -76,6 +76,7 @@ func mergeOpenAPI(base []byte, parts fs.FS) []byte {
 			schemas[k] = v
 		}
 	}
+	documentIdempotency(doc)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		panic(err)
@@ -172,6 +173,10 @@ func wrap(a *app.App, rt Route) http.Handler {
 				return
 			}
 			p.RequestID = reqid.From(r.Context())
+		}
+		if key := r.Header.Get("Idempotency-Key"); key != "" && Idempotent(rt) {
+			serveIdempotent(a, rt, w, r, p, key) // idempotency.go
+			return
 		}
 		if err := rt.Handler(w, r, p); err != nil {
 			writeError(w, a.Log, err)

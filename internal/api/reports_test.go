@@ -79,7 +79,7 @@ func TestChangeReportAndSpotCheckAPI(t *testing.T) {
 		t.Fatalf("report: %d %s", code, body)
 	}
 	code, body, replayed := callKey(t, srv, "/change-reports", clerk, "r-1", report)
-	if code != 200 || replayed != "true" || !strings.Contains(string(body), `"id":`+jsonInt(rep.ID)) {
+	if code != 201 || replayed != "true" || !strings.Contains(string(body), `"id":`+jsonInt(rep.ID)) { // the first answer again
 		t.Fatalf("report replay: %d %s %q", code, body, replayed)
 	}
 

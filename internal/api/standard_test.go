@@ -108,7 +108,7 @@ func TestStandardChangeAPI(t *testing.T) {
 		t.Fatalf("preview: %d %s", code, body)
 	}
 	first := job.ID
-	if code, body = preview("std-1"); code != 200 || json.Unmarshal(body, &job) != nil || job.ID != first || count() != "1" {
+	if code, body = preview("std-1"); code != 201 || json.Unmarshal(body, &job) != nil || job.ID != first || count() != "1" {
 		t.Fatalf("replayed preview: %d %s (%s changes)", code, body, count())
 	}
 	path := fmt.Sprintf("/standard-changes/%d", first)

@@ -103,3 +103,21 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]audit.Record, 
 	}
 	return out, mapErr(rows.Err(), "读取审计日志失败")
 }
+
+// AuditHead returns the last record's sequence number and hash, what an
+// SM2 anchor signs (seq 0 and the genesis hash for an empty chain).
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := db.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&seq, &hash)
+	return seq, hash, mapErr(err, "读取审计日志失败")
+}
+
+// AuditHashAt returns the stored hash of record seq ("" if there is none).
+func (db *DB) AuditHashAt(ctx context.Context, seq int64) (string, error) {
+	vals, err := db.QueryStrings(ctx, "SELECT hash FROM audit_log WHERE seq = ?", seq)
+	if err != nil || len(vals) == 0 {
+		return "", mapErr(err, "读取审计日志失败")
+	}
+	return vals[0], nil
+}

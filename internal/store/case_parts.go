@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -68,11 +69,16 @@ type CaseFile struct {
 
 // AddFile stores a scanned file.
 func (tx *Tx) AddFile(ctx context.Context, f *CaseFile) error {
-	var err error
+	// Scans of ID cards and bank books are sealed like the columns they
+	// back up; an empty file is refused by upload.Check before this.
+	sealed, err := tx.db.seal(KindCaseFile, string(f.Data))
+	if err != nil {
+		return err
+	}
 	f.UploadedAt = tx.db.now()
 	f.ID, err = tx.insertID(ctx, `INSERT INTO case_files (case_id, token, material, name, content_type, size, checksum, data,
 		uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.CaseID, f.Token, f.Material, f.Name, f.ContentType,
-		f.Size, f.Checksum, f.Data, nullID(tx.p.UserID), ms(f.UploadedAt))
+		f.Size, f.Checksum, []byte(sealed), nullID(tx.p.UserID), ms(f.UploadedAt))
 	return mapErr(err, "保存扫描件失败")
 }
 
@@ -101,7 +107,19 @@ func (db *DB) FileByToken(ctx context.Context, scope region.Scope, token string)
 		return CaseFile{}, errs.New(errs.NotFound, "", "文件不存在或不在您的管辖范围内")
 	}
 	f.UploadedAt = fromMS(at)
-	return f, mapErr(err, "读取扫描件失败")
+	if err != nil {
+		return CaseFile{}, mapErr(err, "读取扫描件失败")
+	}
+	// Files stored before scans were sealed are clear until `dibao key
+	// reseal` seals them; sealed ones start with the algorithm name.
+	if bytes.HasPrefix(f.Data, sealedPrefix) {
+		clear, err := db.open(KindCaseFile, string(f.Data))
+		if err != nil {
+			return CaseFile{}, err
+		}
+		f.Data = []byte(clear)
+	}
+	return f, nil
 }
 
 // Visit is a home visit, a county home visit or a neighbour interview.
@@ -408,6 +426,9 @@ func (tx *Tx) IdempotentPut(ctx context.Context, key string, r IdempotentReply) 
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, tx.p.UserID, key, r.Method, r.Path, r.Status, r.Body, ms(tx.db.now()))
 	if isUnique(err, "") {
 		return errs.New(errs.Conflict, "Idempotency-Key", "该请求正在处理或已处理（幂等键重复）")
+	}
+	if err == nil {
+		tx.remembered = key
 	}
 	return mapErr(err, "保存幂等记录失败")
 }

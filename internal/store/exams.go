@@ -442,7 +442,7 @@ func (db *DB) AppendAttempt(ctx context.Context, attemptID, personID int64, now 
 	if db.dialect == Postgres {
 		q += " FOR SHARE OF a"
 	}
-	res, err := db.w.ExecContext(ctx, db.rebind(q), append(vals, attemptID, personID, ms(now))...)
+	res, err := db.execFenced(ctx, q, append(vals, attemptID, personID, ms(now))...)
 	if err != nil {
 		return mapErr(err, "保存失败")
 	}

@@ -21,6 +21,9 @@ type Tx struct {
 	p       authz.Principal
 	audited int
 	head    auditHead // the last audit record this transaction wrote
+	// remembered is the key a service stored its own reply under
+	// (IdempotentPut); see fenceIdem.
+	remembered string
 }
 
 // ErrUnaudited is returned when a transaction tries to commit without an
@@ -42,6 +45,10 @@ func (db *DB) InTx(ctx context.Context, p authz.Principal, fn func(tx *Tx) error
 	if tx.audited == 0 {
 		_ = sqlTx.Rollback()
 		return errs.Wrap(ErrUnaudited, "系统内部错误：操作未记录审计日志")
+	}
+	if err := tx.fenceIdem(ctx); err != nil { // an Idempotency-Key claim commits with the effect (idempotency.go)
+		_ = sqlTx.Rollback()
+		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(err, "保存失败，请重试")
