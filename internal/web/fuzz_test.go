@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func FuzzRecipientFilter(f *testing.F) {
 		}
 		again, sf2 := recipientFilterFrom(rf.values(), allowed, cats)
 		again.Errors, rf.Errors = nil, nil
-		if again != rf || sf2.Region != sf.Region || sf2.MinAmount != sf.MinAmount || sf2.MaxAmount != sf.MaxAmount || sf2.ReviewDueBy != sf.ReviewDueBy {
+		if !reflect.DeepEqual(again, rf) || sf2.Region != sf.Region || sf2.MinAmount != sf.MinAmount || sf2.MaxAmount != sf.MaxAmount || sf2.ReviewDueBy != sf.ReviewDueBy {
 			t.Fatalf("filter %+v reads back as %+v", rf, again)
 		}
 	})
@@ -196,5 +197,47 @@ func FuzzExamForm(f *testing.F) {
 			}
 		}
 		_ = q.Check()
+	})
+}
+
+// FuzzTrainingForms reads arbitrary training plan and session forms:
+// never a panic; refusals are field lists; accepted hours and minutes are
+// positive, and dates read are the civil days typed.
+func FuzzTrainingForms(f *testing.F) {
+	f.Add("kind=regular&title=x&period_start=2026-01-01&period_end=2026-12-31&required_hours=1.5&plan_id=3&starts_at=2026-09-28T09:00&ends_at=2026-09-28T11:00&minutes=90&trainer_id=4")
+	f.Add("kind=special&special_start=2026-02-30&required_hours=-2&hired_from=x&plan_id=0&starts_at=2026-09-28&minutes=0&trainer_id=y")
+	f.Add("required_hours=1e300&minutes=99999999999999999999")
+	f.Add("required_hours=NaN")
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		r := &http.Request{PostForm: v}
+		pf := readPlanForm(r)
+		pl, err := pf.plan()
+		if err != nil {
+			var l errs.List
+			if !errors.As(err, &l) || len(l) == 0 {
+				t.Fatalf("plan error %#v", err)
+			}
+		} else {
+			if pf.Hours != "" && pl.RequiredMinutes <= 0 {
+				t.Fatalf("hours %q gave %d minutes", pf.Hours, pl.RequiredMinutes)
+			}
+			if pf.Start != "" && pl.Period.Start.Format(time.DateOnly) != pf.Start {
+				t.Fatalf("start %q read as %v", pf.Start, pl.Period.Start)
+			}
+		}
+		sf := readSessionForm(r)
+		_, d, err := sf.draft()
+		if err != nil {
+			var l errs.List
+			if !errors.As(err, &l) || len(l) == 0 {
+				t.Fatalf("session error %#v", err)
+			}
+		} else if sf.Minutes != "" && d.Minutes <= 0 {
+			t.Fatalf("minutes %q gave %d", sf.Minutes, d.Minutes)
+		}
 	})
 }
