@@ -25,7 +25,7 @@ func Disposition(name, fallback string) string {
 		// Always the RFC 5987 form: for an ASCII name mime.FormatMediaType
 		// writes a second plain filename= (a duplicate parameter that
 		// parsers refuse), and it gives up on control characters.
-		d += "; filename*=UTF-8''" + percentEncode(name)
+		d += "; filename*=utf-8''" + percentEncode(name)
 	}
 	return d
 }
