@@ -176,8 +176,15 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 		return res.StatusCode, b
 	}
 	tokens := map[string]string{}
+	// The audit admin must use a second factor (TOTP): enrol it as its
+	// first login would, and give a code at each login below.
+	testenv.EnrolTOTP(t, db, "auditor")
 	for _, u := range []string{"village", "township", "county", "countyadmin", "custodian", "trainadmin", "auditor"} {
-		code, b := apiCall(u, "", "POST", "/login", fmt.Sprintf(`{"username":%q,"password":%q}`, u, demo.Password))
+		body := fmt.Sprintf(`{"username":%q,"password":%q}`, u, demo.Password)
+		if u == "auditor" {
+			body = fmt.Sprintf(`{"username":%q,"password":%q,"totp":%q}`, u, demo.Password, testenv.TOTPCode(t, db, u))
+		}
+		code, b := apiCall(u, "", "POST", "/login", body)
 		var r struct{ Token string }
 		if code != 200 || json.Unmarshal(b, &r) != nil || r.Token == "" {
 			t.Fatalf("api login %s: %d %s", u, code, b)
@@ -206,6 +213,15 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("web login %s: %d", u, res.StatusCode)
+		}
+		if u == "auditor" { // the code step
+			if res, err = cl.PostForm(srv.URL+"/login/totp", url.Values{"code": {testenv.TOTPCode(t, db, u)}}); err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusSeeOther || strings.HasPrefix(res.Header.Get("Location"), "/login") {
+				t.Fatalf("web second factor %s: %d → %s", u, res.StatusCode, res.Header.Get("Location"))
+			}
 		}
 		web[u] = cl
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +19,10 @@ func (s *server) countyRoutes() []Route {
 		{Method: "GET", Path: "/recipients/{household}", Handler: s.recipient},
 	}
 }
+
+// maxPage bounds a requested page number so that its row offset fits
+// any database's OFFSET (200 rows a page at most).
+const maxPage = 1 << 40
 
 // registerPaging reads the register list's region and paging parameters
 // into f; paged reports whether the caller asked for a page.
@@ -39,8 +44,9 @@ func registerPaging(q url.Values, f *store.RegisterFilter) (paged bool, page, si
 		}
 		paged = true
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || (name == "page_size" && n > 200) {
-			return false, 0, 0, errs.Invalidf(name, "%s 应为%s", name, map[string]string{"page": "正整数", "page_size": "1至200的整数"}[name])
+		// Pages past maxPage would overflow the offset (page-1)*size.
+		if err != nil || n < 1 || (name == "page_size" && n > 200) || n > maxPage {
+			return false, 0, 0, errs.Invalidf(name, "%s 应为%s", name, map[string]string{"page": fmt.Sprintf("不超过%d的正整数", maxPage), "page_size": "1至200的整数"}[name])
 		}
 		*dst = n
 	}

@@ -7,7 +7,6 @@
 package attach
 
 import (
-	"mime"
 	"net/http"
 	"path"
 	"strconv"
@@ -23,11 +22,27 @@ func Disposition(name, fallback string) string {
 	}
 	d := `attachment; filename="` + fallback + `"`
 	if name != fallback {
-		if ext := mime.FormatMediaType("attachment", map[string]string{"filename": name}); ext != "" {
-			d += "; " + strings.TrimPrefix(ext, "attachment; ")
-		}
+		// Always the RFC 5987 form: for an ASCII name mime.FormatMediaType
+		// writes a second plain filename= (a duplicate parameter that
+		// parsers refuse), and it gives up on control characters.
+		d += "; filename*=utf-8''" + percentEncode(name)
 	}
 	return d
+}
+
+// percentEncode writes s as an RFC 5987 value: attr-chars as they are,
+// every other byte as %XX.
+func percentEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		}
+	}
+	return b.String()
 }
 
 // ASCIIName keeps name's ASCII letters, digits and - _ . ; a name left
@@ -50,9 +65,15 @@ func ASCIIName(name string) string {
 	return base + ext
 }
 
+// asciiExt keeps an extension of up to ten ASCII letters and digits; any
+// other (a quote, a space, a control character) would leave the fallback
+// name's safe alphabet.
 func asciiExt(ext string) string {
-	for _, r := range ext {
-		if r >= 128 {
+	if len(ext) < 2 || len(ext) > 11 {
+		return ""
+	}
+	for _, r := range ext[1:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return ""
 		}
 	}

@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,10 +50,6 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 			return out, nil
 		}
 	}
-	certs, err := s.certified(ctx, p)
-	if err != nil {
-		return Outcome{}, err
-	}
 	// On SQLite, whose write transaction excludes every other writer,
 	// everything the decision reads is loaded first on a read snapshot
 	// outside it: inside, one read checks that the case and its household
@@ -61,19 +58,49 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 	// row is locked, not the store), and there the extra round trips of a
 	// separate read cost more than they save.
 	// On both, the case's rules (policy, calendar) are read from the pool
-	// before the write transaction opens: inside it, a writer holding its
-	// connection would wait for a second one, and with as many writers as
-	// the pool has connections none would ever get it.
+	// before the write transaction opens, so the writer holds its
+	// connection (and on PostgreSQL the case's lock) only for the change.
+	// A request whose case has already moved on is refused there, without
+	// taking the writer or the case's lock (of 200 requests racing for one
+	// step, 199 are such).
 	var pre, rules *loaded
+	var stale bool
 	if s.DB.Dialect() == store.SQLite {
-		pre = s.preload(ctx, p, a)
+		pre, stale = s.preload(ctx, p, a)
 		rules = pre
 	} else {
-		rules = s.preRules(ctx, p, a)
+		rules, stale = s.preRules(ctx, p, a)
 	}
+	if stale {
+		return Outcome{}, staleCase()
+	}
+	certs, err := s.certified(ctx, p)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := s.act(ctx, p, a, certs, path, pre, rules, false)
+	if errors.Is(err, errRulesChanged) {
+		// The rules read before the transaction were not the case's (the
+		// day turned, or the read failed): read them again outside; if
+		// they are still not (a second turn in between), the transaction
+		// reads them itself this once.
+		rules, _ = s.preRules(ctx, p, a)
+		out, err = s.act(ctx, p, a, certs, path, nil, rules, true)
+	}
+	return out, err
+}
+
+// errRulesChanged stops a PostgreSQL write transaction that would have to
+// read the case's rules on the pool (see load).
+var errRulesChanged = errors.New("casework: rules read before the transaction are stale")
+
+// act is Act's write transaction. inTxRules lets load read the rules on
+// the pool from inside it (see load).
+func (s *Service) act(ctx context.Context, p authz.Principal, a Action, certs []string, path string, pre, rules *loaded,
+	inTxRules bool) (Outcome, error) {
 	var out Outcome
-	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		L, err := s.hold(ctx, tx, a.CaseID, pre, rules)
+	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+		L, err := s.hold(ctx, tx, a.CaseID, a.Version, pre, rules, inTxRules)
 		if err != nil {
 			return err
 		}
@@ -164,15 +191,19 @@ func (s *Service) Act(ctx context.Context, p authz.Principal, a Action) (Outcome
 // preload reads the case and everything its guards need on a read-only
 // snapshot. It returns nil when that fails or the case is no longer at the
 // version the actor saw: the write transaction then loads the case itself
-// and refuses with the right reason.
-func (s *Service) preload(ctx context.Context, p authz.Principal, a Action) *loaded {
+// and refuses with the right reason; stale if the case read first is
+// already at another version.
+func (s *Service) preload(ctx context.Context, p authz.Principal, a Action) (pre *loaded, stale bool) {
 	c0, err := s.DB.Case(ctx, p.Scope(), a.CaseID)
 	if err != nil {
-		return nil
+		return nil, false
+	}
+	if c0.Version != a.Version {
+		return nil, true
 	}
 	L, err := s.rulesOf(ctx, c0)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	if t, ok := L.def.Transition(a.Transition); ok && len(t.Documents) > 0 {
 		n := s.regionNames(ctx, c0.Region)
@@ -191,46 +222,57 @@ func (s *Service) preload(ctx context.Context, p authz.Principal, a Action) *loa
 		return err
 	})
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return L
+	return L, false
 }
 
 // hold returns pre inside the write transaction if the case (locked on
 // PostgreSQL) and its household are still at the versions pre read, on
 // the same day: every change to a case's history, materials, visits,
 // objections or relatives bumps the case's version, every change to the
-// household its version. Otherwise it loads the case inside tx.
-func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID int64, pre, rules *loaded) (*loaded, error) {
+// household its version. Otherwise it loads the case inside tx. A case no
+// longer at version (the actor's) is refused at once, before anything
+// else is read: when many act on one case at once, every loser holds the
+// single writer (SQLite) or the case's row lock (PostgreSQL) for one
+// read only.
+func (s *Service) hold(ctx context.Context, tx *store.Tx, caseID, version int64, pre, rules *loaded, inTxRules bool) (*loaded, error) {
 	if pre == nil {
-		return s.load(ctx, tx, caseID, rules)
+		return s.load(ctx, tx, caseID, version, rules, inTxRules)
 	}
 	cv, hv, err := tx.CaseVersions(ctx, caseID)
 	if err != nil {
 		return nil, err
 	}
+	if cv != version {
+		return nil, staleCase()
+	}
 	if cv == pre.c.Version && hv == pre.h.Version && s.today().Equal(pre.day) {
 		return pre, nil
 	}
-	return s.load(ctx, tx, caseID, rules)
+	return s.load(ctx, tx, caseID, version, rules, inTxRules)
 }
 
 // preRules reads the rules of case id from the pool (rulesOf), or returns
 // nil if it cannot; the caller's transaction checks scope and state.
-func (s *Service) preRules(ctx context.Context, p authz.Principal, a Action) *loaded {
+// stale: the case read is already at another version than the actor's.
+func (s *Service) preRules(ctx context.Context, p authz.Principal, a Action) (rules *loaded, stale bool) {
 	c, err := s.DB.Case(ctx, p.Scope(), a.CaseID)
 	if err != nil {
-		return nil
+		return nil, false
+	}
+	if c.Version != a.Version {
+		return nil, true
 	}
 	L, err := s.rulesOf(ctx, c)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	if t, ok := L.def.Transition(a.Transition); ok && len(t.Documents) > 0 {
 		n := s.regionNames(ctx, c.Region)
 		L.names = &n
 	}
-	return L
+	return L, false
 }
 
 // effects applies what a transition does beyond changing state.
@@ -240,7 +282,7 @@ func (s *Service) effects(ctx context.Context, tx *store.Tx, L *loaded, t workfl
 	switch t.ID {
 	case "record_home_visit", "county_home_visit":
 		staff, _ := rec["investigators"].([]int64)
-		ids, err := s.investigators(ctx, L, staff, t.ID == "county_home_visit")
+		ids, err := s.investigators(ctx, tx, L, staff, t.ID == "county_home_visit")
 		if err != nil {
 			return err
 		}
@@ -305,7 +347,8 @@ func reasonsText(L *loaded) string {
 // investigators checks the submitted staff: they must exist, work in the
 // case's township (or the county, for a county visit) and not be close
 // relatives of the household.
-func (s *Service) investigators(ctx context.Context, L *loaded, raw []int64, county bool) ([]int64, error) {
+// They are read on tx's own connection: see store.Tx.UserByID.
+func (s *Service) investigators(ctx context.Context, tx *store.Tx, L *loaded, raw []int64, county bool) ([]int64, error) {
 	scope := L.c.Region.Township()
 	if county {
 		scope = L.c.Region.County()
@@ -313,9 +356,12 @@ func (s *Service) investigators(ctx context.Context, L *loaded, raw []int64, cou
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, id := range raw {
-		u, err := s.DB.UserByID(ctx, id)
-		if err != nil {
+		u, err := tx.UserByID(ctx, id)
+		if errs.CodeOf(err) == errs.NotFound {
 			return nil, errs.Invalidf("investigators", "调查人员（编号 %d）不存在", id)
+		}
+		if err != nil {
+			return nil, err
 		}
 		if !u.Active || !(u.Region.Within(scope) || scope.Within(u.Region)) {
 			return nil, errs.Invalidf("investigators", "%s 不是本乡镇（街道）或上级在岗工作人员，不能登记为调查人员", u.DisplayName)

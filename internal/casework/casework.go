@@ -120,22 +120,33 @@ func (s *Service) Open(ctx context.Context, p authz.Principal, householdID int64
 		}
 	}
 	today := s.today()
+	// The policy is resolved on the pool before the write transaction
+	// begins, and everything inside reads on the transaction's connection:
+	// on PostgreSQL a writer that needs a second connection waits forever
+	// once as many writers as the pool has connections are in flight.
+	h0, err := s.DB.Household(ctx, p.Scope(), householdID)
+	if err != nil {
+		return store.Case{}, err
+	}
+	set, err := s.policyAt(ctx, h0.Region, today)
+	if err != nil {
+		return store.Case{}, err
+	}
 	var c store.Case
-	err := s.DB.InTx(ctx, p, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		h, err := tx.Household(ctx, householdID)
 		if err != nil {
 			return err
 		}
-		open, err := s.DB.Cases(ctx, region.ScopeOf(h.Region), store.CaseFilter{HouseholdID: h.ID, Open: "open"})
-		if err != nil {
-			return err
+		if h.Region != h0.Region {
+			return errs.New(errs.Conflict, "", "该家庭的所在地刚被他人修改，请刷新后重试")
 		}
-		if len(open) > 0 {
-			return errs.New(errs.Conflict, "", "该家庭已有正在办理的申请（"+open[0].Number+"），不能重复申请")
-		}
-		set, err := s.policyAt(ctx, h.Region, today)
-		if err != nil {
+		// The unique index cases_one_open decides between applications
+		// opened at the same moment; this names the case in the common one.
+		if number, err := tx.OpenCaseNumber(ctx, h.ID); err != nil {
 			return err
+		} else if number != "" {
+			return errs.New(errs.Conflict, "", "该家庭已有正在办理的申请（"+number+"），不能重复申请")
 		}
 		profile := set.Enum(policy.WorkflowProfile)
 		d, ok := workflow.Profile(profile)
@@ -300,19 +311,29 @@ func (s *Service) certified(ctx context.Context, p authz.Principal) ([]string, e
 	return s.DB.CertifiedNames(ctx, p.UserID, s.today().Format(time.DateOnly))
 }
 
-// load reads case caseID for update inside tx. rules, if not nil, are its
+// load reads case caseID for update inside tx; a case no longer at
+// version is refused at once (staleCase). rules, if not nil, are its
 // rules read before the transaction (rulesOf); they are used if they are
 // still the case's (same case, profile, region and opening, same day),
-// otherwise the rules are read again.
-func (s *Service) load(ctx context.Context, tx *store.Tx, caseID int64, rules *loaded) (*loaded, error) {
+// otherwise the rules are read again: on SQLite here, on the reader pool;
+// on PostgreSQL only if inTxRules, else errRulesChanged makes the caller
+// read them outside and try again (a writer reading on the pool can wait
+// forever for a connection: see store.Tx.UserByID).
+func (s *Service) load(ctx context.Context, tx *store.Tx, caseID, version int64, rules *loaded, inTxRules bool) (*loaded, error) {
 	c, err := tx.CaseForUpdate(ctx, caseID)
 	if err != nil {
 		return nil, err
+	}
+	if c.Version != version {
+		return nil, staleCase()
 	}
 	if r := rules; r != nil && r.c.ID == c.ID && r.c.Profile == c.Profile && r.c.Region == c.Region &&
 		r.c.CreatedAt.Equal(c.CreatedAt) && r.day.Equal(s.today()) {
 		L := &loaded{c: c, day: r.day, def: r.def, set: r.set, params: r.params, cal: r.cal, names: r.names}
 		return s.loadRows(ctx, tx, L)
+	}
+	if s.DB.Dialect() == store.Postgres && !inTxRules {
+		return nil, errRulesChanged
 	}
 	return s.loadCase(ctx, tx, c)
 }

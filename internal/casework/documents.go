@@ -96,7 +96,7 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, L *loaded, t workflow
 			if t.ID == "county_home_visit" {
 				hdr.Issuer = n.county + "民政局"
 			}
-			data = s.homeVisitForm(ctx, hdr, cs, L, rec)
+			data = s.homeVisitForm(ctx, tx, hdr, cs, L, rec)
 		case docs.KindAppraisalRecord:
 			data = docs.AppraisalRecord{Header: hdr, Case: cs, HeldAt: parseDay(rec["meeting_date"]), Place: n.village + "村（居）民委员会",
 				Host: actorName(tx), Recorder: actorName(tx), Participants: participants(rec["participants"]),
@@ -141,12 +141,12 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, L *loaded, t workflow
 	return out, nil
 }
 
-func (s *Service) homeVisitForm(ctx context.Context, hdr docs.Header, cs docs.Case, L *loaded, rec map[string]any) docs.HomeVisitForm {
+func (s *Service) homeVisitForm(ctx context.Context, tx *store.Tx, hdr docs.Header, cs docs.Case, L *loaded, rec map[string]any) docs.HomeVisitForm {
 	visited := parseDay(rec["visit_date"])
 	var inv []string
 	ids, _ := rec["investigators"].([]int64)
 	for _, id := range ids {
-		if u, err := s.DB.UserByID(ctx, id); err == nil {
+		if u, err := tx.UserByID(ctx, id); err == nil {
 			inv = append(inv, u.DisplayName)
 		}
 	}

@@ -232,3 +232,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDate: an accepted effective date is a civil day of 2000–2099
+// whose DateOf is the (trimmed) input; a refusal is an effective_from
+// error with the zero time.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2026-01-01", " 2026-07-01\n", "1999-12-31", "2100-01-01", "2026-02-29", "2026-1-1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDate(s)
+		if err != nil {
+			if e := errs.As(err); e.Code != errs.Invalid || e.Field != "effective_from" || !d.IsZero() {
+				t.Fatalf("ParseDate(%q) = %v, %#v", s, d, err)
+			}
+			return
+		}
+		if DateOf(d) != strings.TrimSpace(s) || d.Year() < 2000 || d.Year() > 2099 {
+			t.Fatalf("ParseDate(%q) = %v (%s)", s, d, DateOf(d))
+		}
+	})
+}

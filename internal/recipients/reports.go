@@ -241,19 +241,30 @@ func (s *Service) ActOnReport(ctx context.Context, p authz.Principal, a ReportAc
 	if err != nil {
 		return ReportOutcome{}, err
 	}
+	// The report's county's rules are read before the write transaction:
+	// a writer reading on the pool can wait forever for a connection on
+	// PostgreSQL (store.Tx.UserByID). A report already moved on is refused
+	// here.
+	r0, err := s.DB.ChangeReport(ctx, p.Scope(), a.ReportID)
+	if err != nil {
+		return ReportOutcome{}, err
+	}
+	if r0.Version != a.Version {
+		return ReportOutcome{}, staleReport()
+	}
+	params, err := s.gateParams(ctx, def, r0.Region)
+	if err != nil {
+		return ReportOutcome{}, err
+	}
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		r, err := tx.ChangeReportForUpdate(ctx, p.Scope(), a.ReportID)
 		if err != nil {
 			return err
 		}
-		if r.Version != a.Version {
+		if r.Version != a.Version || r.Region.County() != r0.Region.County() {
 			return staleReport()
 		}
 		rel, err := s.relativeStaff(ctx, tx, r.HouseholdID)
-		if err != nil {
-			return err
-		}
-		params, err := s.gateParams(ctx, def, r.Region)
 		if err != nil {
 			return err
 		}

@@ -288,6 +288,25 @@ func (s *Service) bankFormat(ctx context.Context, r store.Roster) (roster.BankFo
 	return set.BankFormat(), nil
 }
 
+// rosterBankFormat reads roster rosterID within p's scope and its bank
+// format, before the write transaction that uses them: a writer reading
+// the policy on the pool could wait forever for a connection on
+// PostgreSQL (see store.Tx.UserByID). A roster's county and month never
+// change.
+func (s *Service) rosterBankFormat(ctx context.Context, p authz.Principal, rosterID int64) (roster.BankFormat, store.Roster, error) {
+	var r store.Roster
+	err := s.DB.ReadTx(ctx, p, func(tx *store.Tx) error {
+		var err error
+		r, err = tx.RosterRead(ctx, p.Scope(), rosterID)
+		return err
+	})
+	if err != nil {
+		return roster.BankFormat{}, r, err
+	}
+	f, err := s.bankFormat(ctx, r)
+	return f, r, err
+}
+
 // BankFileName is the bank file's name, e.g. 平安县-2027-01-银行代发.csv.
 func BankFileName(countyName, month string) string {
 	return fmt.Sprintf("%s-%s-银行代发.csv", countyName, month)
@@ -332,6 +351,10 @@ func (s *Service) ImportBankResult(ctx context.Context, p authz.Principal, roste
 	if err != nil || res.Repeated {
 		return res, err
 	}
+	f, r0, err := s.rosterBankFormat(ctx, p, rosterID)
+	if err != nil {
+		return res, err
+	}
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
 		r, err := tx.RosterByID(ctx, p.Scope(), rosterID)
 		if err != nil {
@@ -340,9 +363,8 @@ func (s *Service) ImportBankResult(ctx context.Context, p authz.Principal, roste
 		if r.Status != "approved" {
 			return errs.New(errs.Conflict, "status", "发放名册审批后方可导入银行回盘文件")
 		}
-		f, err := s.bankFormat(ctx, r)
-		if err != nil {
-			return err
+		if r.County != r0.County || r.Month != r0.Month {
+			return errs.New(errs.Conflict, "", "发放名册已变更，请刷新后重试")
 		}
 		results, err := roster.ReadBankResult(bytes.NewReader(data), f)
 		if err != nil {

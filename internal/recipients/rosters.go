@@ -153,6 +153,10 @@ func (s *Service) bankFile(ctx context.Context, p authz.Principal, rosterID int6
 	if err != nil {
 		return "", err
 	}
+	f, r0, err := s.rosterBankFormat(ctx, p, rosterID)
+	if err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
 	var file string
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
@@ -163,9 +167,8 @@ func (s *Service) bankFile(ctx context.Context, p authz.Principal, rosterID int6
 		if r.Status != "approved" {
 			return errs.New(errs.Conflict, "status", "发放名册审批后方可导出银行代发文件")
 		}
-		f, err := s.bankFormat(ctx, r)
-		if err != nil {
-			return err
+		if r.County != r0.County || r.Month != r0.Month {
+			return errs.New(errs.Conflict, "", "发放名册已变更，请刷新后重试")
 		}
 		// One streaming read of the roster with the accounts (issue 8), each
 		// row checked and formatted as it comes.

@@ -154,11 +154,13 @@ func (s *Service) RecordSpotCheckResult(ctx context.Context, p authz.Principal, 
 		return store.SpotCheckSample{}, err
 	}
 	scope := region.ScopeOf(county)
+	// Read before the write transaction: a writer reading on the pool can
+	// wait forever for a connection on PostgreSQL (store.Tx.UserByID).
+	if _, err := s.DB.SpotCheckByID(ctx, scope, in.SpotCheckID); err != nil {
+		return store.SpotCheckSample{}, err
+	}
 	var out store.SpotCheckSample
 	err = s.DB.InTx(ctx, p, func(tx *store.Tx) error {
-		if _, err := s.DB.SpotCheckByID(ctx, scope, in.SpotCheckID); err != nil {
-			return err
-		}
 		x, err := tx.SpotCheckSampleForUpdate(ctx, scope, in.SpotCheckID, in.HouseholdID)
 		if err != nil {
 			return err

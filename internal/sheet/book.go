@@ -118,9 +118,9 @@ func WriteBook(w io.Writer, sheets []Sheet) error {
 // ReadSheet returns the rows of the named sheet of an xlsx workbook, for
 // tests and tools that check a written workbook with several sheets.
 func ReadSheet(r io.Reader, name string) ([][]string, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, MaxUpload+1))
+	f, err := excelize.OpenReader(io.LimitReader(r, MaxUpload+1), openOptions)
 	if err != nil {
-		return nil, errs.Invalidf("file", "无法读取该文件：请上传 Excel 工作簿（.xlsx）")
+		return nil, openError(err)
 	}
 	defer f.Close()
 	rows, err := f.GetRows(name)

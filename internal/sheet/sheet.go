@@ -32,6 +32,23 @@ const MaxRows = 1_048_575
 // MaxUpload is the largest workbook Read accepts, in bytes.
 const MaxUpload = 20 << 20
 
+// MaxUnzipped bounds a workbook's unpacked size. A zip of MaxUpload bytes
+// can unpack to gigabytes (a zip bomb) that excelize would otherwise
+// write to temporary files (its default limit is 16 GB); a full
+// million-row ledger of text cells stays under it.
+const MaxUnzipped = 1 << 30
+
+// openOptions are the excelize options of every read.
+var openOptions = excelize.Options{UnzipSizeLimit: MaxUnzipped}
+
+// openError is the Chinese message for a workbook excelize cannot open.
+func openError(err error) error {
+	if strings.Contains(err.Error(), "unzip size exceeds") {
+		return errs.Invalidf("file", "文件解压后超过 %d MB：请删去多余的工作表或数据后重新上传", MaxUnzipped>>20)
+	}
+	return errs.Invalidf("file", "无法读取该文件：请上传 Excel 工作簿（.xlsx）")
+}
+
 // Column is one column of a written sheet.
 type Column struct {
 	Title string
@@ -181,12 +198,12 @@ func cell(v any, yuan, date int) any {
 // that is not an xlsx workbook is refused with a Chinese message.
 func Read(r io.Reader) ([][]string, error) {
 	lr := &io.LimitedReader{R: r, N: MaxUpload + 1}
-	f, err := excelize.OpenReader(lr)
+	f, err := excelize.OpenReader(lr, openOptions)
 	if lr.N <= 0 {
 		return nil, errs.Invalidf("file", "文件超过 %d MB", MaxUpload>>20)
 	}
 	if err != nil {
-		return nil, errs.Invalidf("file", "无法读取该文件：请上传 Excel 工作簿（.xlsx）")
+		return nil, openError(err)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()

@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"archive/zip"
 	"bytes"
 	"strings"
 	"testing"
@@ -49,5 +50,30 @@ func TestReadRefusesNonWorkbook(t *testing.T) {
 	_, err := Read(strings.NewReader("序号,姓名\n1,张三\n"))
 	if err == nil || !strings.Contains(err.Error(), "xlsx") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestReadRefusesZipBomb: a workbook whose parts unpack to more than
+// MaxUnzipped is refused before anything is unpacked (the limit excelize
+// applies by default is 16 GB, written to temporary files).
+func TestReadRefusesZipBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate,
+		CompressedSize64: 2, UncompressedSize64: MaxUnzipped + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte{3, 0})
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func() error{
+		"Read":      func() error { _, err := Read(bytes.NewReader(buf.Bytes())); return err },
+		"ReadSheet": func() error { _, err := ReadSheet(bytes.NewReader(buf.Bytes()), "Sheet1"); return err },
+	} {
+		if err := read(); err == nil || !strings.Contains(err.Error(), "解压后超过") {
+			t.Fatalf("%s: %v", name, err)
+		}
 	}
 }

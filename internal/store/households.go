@@ -517,6 +517,9 @@ func (db *DB) Households(ctx context.Context, scope region.Scope, f HouseholdFil
 	if f.Page < 1 {
 		f.Page = 1
 	}
+	// A page past the end is empty; the bound keeps (Page-1)*PageSize from
+	// overflowing into a negative OFFSET (which PostgreSQL refuses).
+	f.Page = min(f.Page, 1<<40)
 	// Page first, then join: the members are read for 20 households, not
 	// for every household of the county.
 	rows, err := db.query(ctx, `SELECT p.id, p.region_code, p.head_name, COALESCE(m.id_enc, ''), p.urban, p.address, p.updated_at,

@@ -177,7 +177,7 @@ func (db *DB) ReviewTaskList(ctx context.Context, scope region.Scope, f ReviewTa
 		" ORDER BY t.due, t.household_id, t.id"
 	if f.Limit > 0 {
 		q += " LIMIT ? OFFSET ?"
-		args = append(args, f.Limit, f.Offset)
+		args = append(args, f.Limit, max(f.Offset, 0)) // an overflowed page offset is negative
 	}
 	rows, err := collect(ctx, db, db.r, "读取复核任务失败", q, args, func(s scanner) (ReviewTaskRow, error) {
 		var r ReviewTaskRow

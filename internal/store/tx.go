@@ -220,7 +220,11 @@ func mapErr(err error, msg string) error {
 		return &errs.Error{Code: errs.Conflict, Message: msg, Err: err}
 	case strings.Contains(s, "FOREIGN KEY constraint failed"), strings.Contains(s, "SQLSTATE 23503"):
 		return &errs.Error{Code: errs.Invalid, Message: msg, Err: err}
-	case strings.Contains(s, "database is locked"), strings.Contains(s, "SQLSTATE 40001"):
+	case strings.Contains(s, "database is locked"), strings.Contains(s, "SQLSTATE 40001"), strings.Contains(s, "SQLSTATE 40P01"),
+		strings.Contains(s, "SQLSTATE 55P03"):
+		// Busy, a serialization failure, a deadlock PostgreSQL broke by
+		// aborting this side, a lock not available: nothing was written and
+		// the request may be retried.
 		return &errs.Error{Code: errs.Conflict, Message: "系统繁忙，请稍后重试", Err: err}
 	}
 	return &errs.Error{Code: errs.Internal, Message: msg, Err: fmt.Errorf("%w", err)}

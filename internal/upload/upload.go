@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -115,7 +116,9 @@ func CleanName(name string, t Type) string {
 	// Masked with full-width stars: '*' is not allowed in a file name.
 	name = strings.ReplaceAll(piiscan.Redact(path.Base(strings.ReplaceAll(name, "\\", "/"))), "*", "＊")
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(`<>:"/\|?*`, r) {
+		// Controls (C0, DEL, C1) and format characters such as the
+		// bidirectional overrides that make "exe.pdf" read "fdp.exe".
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune(`<>:"/\|?*`, r) {
 			return -1
 		}
 		return r

@@ -1,9 +1,12 @@
 package upload
 
 import (
+	"path"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"dibao/internal/errs"
 	"dibao/internal/idcard"
@@ -75,17 +78,35 @@ func TestSM3KnownAnswer(t *testing.T) {
 	}
 }
 
+// FuzzCheck: an accepted upload's type is its content's, its display
+// name carries no path, markup, control or bidirectional-override
+// character and ends in the type's extension, and its checksum verifies;
+// a refusal is a structured "file" error with nothing returned.
 func FuzzCheck(f *testing.F) {
 	for _, s := range [][]byte{pdf, jpeg, png, []byte("MZ")} {
 		f.Add("x.pdf", s)
 	}
+	f.Add("..\\..\\etc/passwd", pdf)
+	f.Add("发票\u202efdp.exe", pdf)
+	f.Add("a\u0085b<script>.jpeg", jpeg)
+	f.Add("", []byte{})
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		file, err := Check(name, data)
 		if err != nil {
+			if e := errs.As(err); e.Code != errs.Invalid || e.Field != "file" || file.Data != nil || file.Name != "" {
+				t.Fatalf("refusal %#v with %+v", err, file.Name)
+			}
 			return
 		}
-		if _, ok := Sniff(file.Data); !ok || strings.ContainsAny(file.Name, "/\\<>") {
+		if typ, ok := Sniff(data); !ok || typ != file.Type || file.Size != len(data) || !Verify(data, file.Checksum) {
 			t.Fatalf("accepted %q as %+v", name, file.Type)
+		}
+		if strings.ContainsAny(file.Name, "/\\<>:\"|?*") || !utf8.ValidString(file.Name) ||
+			strings.IndexFunc(file.Name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+			t.Fatalf("name %q kept as %q", name, file.Name)
+		}
+		if ext := path.Ext(file.Name); !strings.EqualFold(ext, file.Type.Ext()) && !(file.Type == JPEG && strings.EqualFold(ext, ".jpeg")) {
+			t.Fatalf("name %q for %s", file.Name, file.Type)
 		}
 	})
 }

@@ -301,10 +301,12 @@ func (f planForm) plan() (enroll.Plan, error) {
 	}
 	if f.Hours != "" {
 		h, err := strconv.ParseFloat(f.Hours, 64)
-		if err != nil || h <= 0 {
+		if err != nil || !(h > 0) { // !(h > 0) also refuses NaN
 			l.Add("required_minutes", "培训学时应为正数，如 2 或 1.5")
 		} else {
-			pl.RequiredMinutes = int(h*60 + 0.5)
+			// Bounded before the conversion (1e300 hours made a negative
+			// int); the plan's own check reports hours out of range.
+			pl.RequiredMinutes = int(min(h, 1e6)*60 + 0.5)
 		}
 	}
 	return pl, l.Err()

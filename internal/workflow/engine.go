@@ -180,7 +180,10 @@ func ParseRecord(t Transition, f Facts) (map[string]any, error) {
 			list.Add("reason", "原因不能超过 %d 字", maxText)
 		}
 	}
-	return out, list.Err()
+	if err := list.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func parseValue(fd Field, raw []string, f Facts) (any, string) {
