@@ -29,6 +29,8 @@ type sealedColumn struct {
 var sealedColumns = []sealedColumn{
 	{Table: "users", Key: "id", Column: "id_enc", Kind: KindIDCard},
 	{Table: "users", Key: "id", Column: "phone_enc", Kind: KindPhone},
+	{Table: "users", Key: "id", Column: "totp_secret_enc", Kind: KindTOTP},
+	{Table: "users", Key: "id", Column: "totp_pending_enc", Kind: KindTOTP},
 	{Table: "households", Key: "id", Column: "phone_enc", Kind: KindPhone},
 	{Table: "households", Key: "id", Column: "bank_enc", Kind: KindBank},
 	{Table: "members", Key: "id", Column: "id_enc", Kind: KindIDCard},
