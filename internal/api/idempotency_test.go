@@ -200,10 +200,12 @@ func TestIdempotencyEveryMutatingRoute(t *testing.T) {
 	})
 }
 
-// enrol puts n households with approved cases on the register.
-func enrol(t *testing.T, db *store.DB, n int) {
+// enrol puts n households with approved cases on the register and
+// returns their ids.
+func enrol(t *testing.T, db *store.DB, n int) []int64 {
 	t.Helper()
 	ctx := context.Background()
+	var ids []int64
 	err := db.InTx(ctx, testenv.Admin(), func(tx *store.Tx) error {
 		for i := range n {
 			h := household.Household{Region: testenv.VillageA, Address: "一组", BankName: "农村信用社",
@@ -223,12 +225,14 @@ func enrol(t *testing.T, db *store.DB, n int) {
 				Amount: money.FromYuan(1000), Members: 1, StartMonth: "2026-01", Status: "active"}); err != nil {
 				return err
 			}
+			ids = append(ids, h.ID)
 		}
 		return tx.Audit(ctx, store.Entry{Action: "test.enroll", Object: "households"})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ids
 }
 
 // TestIdempotencyConcurrentReplays: ten clients sending the same request

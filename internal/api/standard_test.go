@@ -13,11 +13,7 @@ import (
 	"dibao/internal/api"
 	"dibao/internal/authz"
 	"dibao/internal/calendar"
-	"dibao/internal/household"
-	"dibao/internal/idcard"
-	"dibao/internal/money"
 	"dibao/internal/roster"
-	"dibao/internal/store"
 	"dibao/internal/testenv"
 )
 
@@ -26,33 +22,7 @@ func TestStandardChangeAPI(t *testing.T) {
 	testenv.User(t, a.DB, "approver", testenv.County, authz.CountyApprover)
 	testenv.User(t, a.DB, "cadmin", testenv.County, authz.CountyAdmin)
 	ctx := context.Background()
-	var ids []int64
-	err := a.DB.InTx(ctx, testenv.Admin(), func(tx *store.Tx) error {
-		for i := range 3 {
-			h := household.Household{Region: testenv.VillageA, Address: "一组", BankName: "农村信用社",
-				BankAccount: fmt.Sprintf("62284800123456789%02d", i),
-				Members: []household.Member{{Name: fmt.Sprintf("周%d", i), Relation: "head",
-					IDNumber: idcard.Make("130199", time.Date(1949, 5, 1+i, 0, 0, 0, 0, time.UTC), i+1),
-					Labour:   "none", Health: "healthy", CoResident: true}}}
-			if err := tx.CreateHousehold(ctx, &h); err != nil {
-				return err
-			}
-			c := store.Case{Number: fmt.Sprintf("T-%d", i), HouseholdID: h.ID, Region: testenv.VillageA, Profile: "seed",
-				State: "approved", Policy: "{}"}
-			if err := tx.CreateCase(ctx, &c); err != nil {
-				return err
-			}
-			if err := tx.Enroll(ctx, store.Recipient{HouseholdID: h.ID, CaseID: c.ID, Region: testenv.VillageA, Category: "A",
-				Amount: money.FromYuan(1000), Members: 1, StartMonth: "2026-01", Status: "active"}); err != nil {
-				return err
-			}
-			ids = append(ids, h.ID)
-		}
-		return tx.Audit(ctx, store.Entry{Action: "test.enroll", Object: "households"})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ids := enrol(t, a.DB, 3)
 	approver := login(t, srv, "approver")
 	count := func() string {
 		xs, err := a.DB.QueryStrings(ctx, "SELECT COUNT(*) FROM standard_changes")
