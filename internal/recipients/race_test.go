@@ -352,25 +352,9 @@ func TestStandardChangeRace(t *testing.T) {
 				t.Fatalf("runner %d ended with the job %s", i, c.Status)
 			}
 		}
-		hist := changeHistory(t, db, job.ID)
-		if len(hist) != households {
-			t.Fatalf("%d households adjusted, want %d", len(hist), households)
-		}
-		for hh, k := range hist {
-			if k != 1 {
-				t.Fatalf("household %s adjusted %d times", hh, k)
-			}
-		}
-		for id, e := range w.register() {
-			if e.Amount != money.FromYuan(990) {
-				t.Fatalf("household %d: %s, want 990", id, e.Amount.Yuan())
-			}
-		}
-		sum, err := w.svc.StandardChange(ctx, w.county, job.ID)
-		if err != nil || sum.Status != store.StandardApplied || sum.Applied != households || w.audits("standard.applied") != 1 ||
-			w.applyCounts(job.ID) != households {
-			t.Fatalf("job %+v (%v): %d applied records, %d households in apply records", sum.StandardChange, err,
-				w.audits("standard.applied"), w.applyCounts(job.ID))
+		appliedOnce(t, w, db, job.ID, households)
+		if n := w.applyCounts(job.ID); n != households {
+			t.Fatalf("%d households in apply records, want %d", n, households)
 		}
 		// Every other preview is stale now: the same change cannot apply twice.
 		for _, s := range sums {

@@ -229,25 +229,34 @@ func TestStandardChangeConcurrentRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		hist := changeHistory(t, db, pre.ID)
-		if len(hist) != 40 {
-			t.Fatalf("%d households adjusted, want 40", len(hist))
-		}
-		for hh, n := range hist {
-			if n != 1 {
-				t.Fatalf("household %s adjusted %d times", hh, n)
-			}
-		}
-		for id, e := range w.register() {
-			if e.Amount != money.FromYuan(990) {
-				t.Fatalf("household %d: %s", id, e.Amount.Yuan())
-			}
-		}
-		sum, err := w.svc.StandardChange(ctx, w.county, pre.ID)
-		if err != nil || sum.Status != store.StandardApplied || sum.Applied != 40 || w.audits("standard.applied") != 1 {
-			t.Fatalf("job %+v (%v), applied audits %d", sum.StandardChange, err, w.audits("standard.applied"))
-		}
+		appliedOnce(t, w, db, pre.ID, 40)
 	})
+}
+
+// appliedOnce checks that change id adjusted each of its n households
+// exactly once, to the 990-yuan standard, and ended applied with one audit
+// record.
+func appliedOnce(t *testing.T, w *world, db *store.DB, id int64, n int) store.StandardChange {
+	t.Helper()
+	hist := changeHistory(t, db, id)
+	if len(hist) != n {
+		t.Fatalf("%d households adjusted, want %d", len(hist), n)
+	}
+	for hh, k := range hist {
+		if k != 1 {
+			t.Fatalf("household %s adjusted %d times", hh, k)
+		}
+	}
+	for hid, e := range w.register() {
+		if e.Amount != money.FromYuan(990) {
+			t.Fatalf("household %d: %s, want 990", hid, e.Amount.Yuan())
+		}
+	}
+	sum, err := w.svc.StandardChange(t.Context(), w.county, id)
+	if err != nil || sum.Status != store.StandardApplied || sum.Applied != n || w.audits("standard.applied") != 1 {
+		t.Fatalf("job %+v (%v), applied audits %d", sum.StandardChange, err, w.audits("standard.applied"))
+	}
+	return sum.StandardChange
 }
 
 // A change left applying (the server stopped part-way) is finished by
