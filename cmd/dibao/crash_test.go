@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -416,19 +417,27 @@ func crashSweep(t *testing.T, e *crashEnv, rng *rand.Rand) {
 	// Each submitted attempt has one audit record, each open one none.
 	check := func(round string) int {
 		t.Helper()
-		n := submitted()
-		audits := e.count(`SELECT COUNT(*) FROM audit_log a JOIN exam_attempts x ON a.object = 'exam_attempt:' || x.id
-			WHERE a.action = 'exam.autosubmit' AND x.exam_id = ?`, examID)
-		twice := e.count(`SELECT COUNT(*) FROM (SELECT a.object FROM audit_log a JOIN exam_attempts x ON a.object = 'exam_attempt:' || x.id
-			WHERE a.action IN ('exam.autosubmit', 'exam.submit') AND x.exam_id = ? GROUP BY a.object HAVING COUNT(*) > 1) d`, examID)
-		notAuto := e.count(`SELECT COUNT(*) FROM exam_attempts WHERE exam_id = ? AND status = 'submitted'
-			AND (auto_submitted <> 1 OR submitted_at = 0)`, examID)
+		// One statement, so one snapshot: on PostgreSQL a COMMIT the killed
+		// process had already sent still lands after the kill, and counts
+		// read by separate statements could straddle it.
 		// serve records each submitted attempt's theory result for the
 		// training plan in the same transaction (app.go OnSubmit).
-		results := e.count(`SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
-			WHERE x.exam_id = ?`, examID)
-		resultsOpen := e.count(`SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
-			WHERE x.exam_id = ? AND x.status = 'open'`, examID)
+		row := e.strings(`SELECT (SELECT COUNT(*) FROM exam_attempts WHERE exam_id = ? AND status = 'submitted')
+			|| '|' || (SELECT COUNT(*) FROM audit_log a JOIN exam_attempts x ON a.object = 'exam_attempt:' || x.id
+				WHERE a.action = 'exam.autosubmit' AND x.exam_id = ?)
+			|| '|' || (SELECT COUNT(*) FROM (SELECT a.object FROM audit_log a JOIN exam_attempts x ON a.object = 'exam_attempt:' || x.id
+				WHERE a.action IN ('exam.autosubmit', 'exam.submit') AND x.exam_id = ? GROUP BY a.object HAVING COUNT(*) > 1) d)
+			|| '|' || (SELECT COUNT(*) FROM exam_attempts WHERE exam_id = ? AND status = 'submitted'
+				AND (auto_submitted <> 1 OR submitted_at = 0))
+			|| '|' || (SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
+				WHERE x.exam_id = ?)
+			|| '|' || (SELECT COUNT(*) FROM assessment_results r JOIN exam_attempts x ON r.source = 'exam_attempt:' || x.id
+				WHERE x.exam_id = ? AND x.status = 'open')`, examID, examID, examID, examID, examID, examID)
+		var c [6]int
+		for i, f := range strings.Split(row[0], "|") {
+			c[i], _ = strconv.Atoi(f)
+		}
+		n, audits, twice, notAuto, results, resultsOpen := c[0], c[1], c[2], c[3], c[4], c[5]
 		if audits != n || twice != 0 || notAuto != 0 || results != n || resultsOpen != 0 {
 			t.Fatalf("%s: %d attempts submitted, %d exam.autosubmit records, %d attempts audited twice, %d not marked auto, "+
 				"%d theory results (%d of open attempts)", round, n, audits, twice, notAuto, results, resultsOpen)
