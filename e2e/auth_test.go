@@ -49,7 +49,11 @@ func newAuthWorld(t *testing.T) *authWorld {
 		t.Fatal(err)
 	}
 	a := app.New(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	h, err := server.Handler(a)
+	// The production login limits, on the server's clock: the half hour
+	// the test moves past the lockout refills them as it would in life.
+	cfg := server.DefaultConfig()
+	cfg.Now = w.db.Now
+	h, err := server.HandlerWith(a, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

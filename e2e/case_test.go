@@ -49,7 +49,11 @@ func newCaseWorld(t *testing.T) *caseWorld {
 	w.a = app.New(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w.a.Cases.Now = func() time.Time { return w.now }
 	w.a.Cases.Checker = &crosscheck.Simulator{Seed: 1, Now: func() time.Time { return w.now }}
-	h, err := server.Handler(w.a)
+	// The production limits, on the world's clock: a test that moves time
+	// past a lockout moves the login rate limit's refill with it.
+	cfg := server.DefaultConfig()
+	cfg.Now = func() time.Time { return w.now }
+	h, err := server.HandlerWith(w.a, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
