@@ -9,14 +9,11 @@
 package checkin
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/binary"
-	"hash"
-	"strconv"
-	"strings"
 	"time"
+
+	"dibao/internal/totp"
 
 	"github.com/emmansun/gmsm/sm3"
 )
@@ -56,7 +53,7 @@ func Code(secret []byte, at time.Time) string {
 	if len(secret) < MinSecretSize {
 		return ""
 	}
-	return hotp(sm3.New, secret, uint64(step(at)), Digits)
+	return totp.HOTP(sm3.New, secret, uint64(step(at)), Digits)
 }
 
 // Expires returns when the code shown at at is replaced by the next one,
@@ -77,7 +74,7 @@ func Verify(secret []byte, code string, at time.Time) bool {
 	ok := 0
 	s := step(at)
 	for d := int64(-Skew); d <= Skew; d++ {
-		ok |= subtle.ConstantTimeCompare([]byte(c), []byte(hotp(sm3.New, secret, uint64(s+d), Digits)))
+		ok |= subtle.ConstantTimeCompare([]byte(c), []byte(totp.HOTP(sm3.New, secret, uint64(s+d), Digits)))
 	}
 	return ok == 1
 }
@@ -91,23 +88,4 @@ func step(at time.Time) int64 {
 		s--
 	}
 	return s
-}
-
-// hotp is RFC 4226's HOTP with the hash as a parameter: HMAC of the
-// big-endian counter, dynamic truncation to 31 bits, then the last digits
-// in decimal with leading zeros. The RFC's SHA-1 test vectors check it.
-func hotp(h func() hash.Hash, secret []byte, counter uint64, digits int) string {
-	m := hmac.New(h, secret)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	mod := uint32(1)
-	for range digits {
-		mod *= 10
-	}
-	s := strconv.FormatUint(uint64(v%mod), 10)
-	return strings.Repeat("0", digits-len(s)) + s
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"net/url"
 	"strings"
 	"time"
@@ -59,11 +60,14 @@ func DecodeSecret(s string) ([]byte, error) {
 // Step is the time step containing t.
 func Step(t time.Time) int64 { return t.Unix() / Period }
 
-// hotp is RFC 4226's HOTP value of key at counter, truncated to digits.
-func hotp(key []byte, counter int64, digits int) string {
+// HOTP is RFC 4226's HOTP with the hash as a parameter: HMAC of the
+// big-endian counter, dynamic truncation to 31 bits, then the last digits
+// in decimal with leading zeros. TOTP uses SHA-1 (what authenticator apps
+// implement); the training check-in codes use SM3.
+func HOTP(h func() hash.Hash, key []byte, counter uint64, digits int) string {
 	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(counter))
-	m := hmac.New(sha1.New, key)
+	binary.BigEndian.PutUint64(msg[:], counter)
+	m := hmac.New(h, key)
 	m.Write(msg[:])
 	sum := m.Sum(nil)
 	off := sum[len(sum)-1] & 0x0f
@@ -73,6 +77,10 @@ func hotp(key []byte, counter int64, digits int) string {
 		mod *= 10
 	}
 	return fmt.Sprintf("%0*d", digits, v%mod)
+}
+
+func hotp(key []byte, counter int64, digits int) string {
+	return HOTP(sha1.New, key, uint64(counter), digits)
 }
 
 // CodeAt returns the 6-digit code of key for step.
