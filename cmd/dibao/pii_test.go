@@ -319,9 +319,9 @@ func noClearPersonalData(t *testing.T, dir, dsn string) {
 		apiCall("countyadmin", tokens["countyadmin"], "GET", "/ledger-imports", "")
 		webGet("countyadmin", "/ledger/"+id)
 		webGet("countyadmin", "/ledger")
-		code, b := apiCall("countyadmin", tokens["countyadmin"], "POST", "/ledger-imports/"+id+"/confirm", `{"only_valid":true}`)
-		t.Logf("ledger confirm: %d", code)
-		_ = b
+		if code, b := apiCall("countyadmin", tokens["countyadmin"], "POST", "/ledger-imports/"+id+"/confirm", `{"only_valid":true}`); code != http.StatusOK {
+			t.Fatalf("ledger confirm: %d %s", code, b)
+		}
 	}
 	// The publicity pages, open to anyone.
 	for _, v := range append([]string{""}, villages...) {

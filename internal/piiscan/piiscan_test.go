@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"dibao/internal/deid"
 	"dibao/internal/idcard"
 )
 
@@ -38,9 +39,18 @@ func TestScanFindsValidNumbersOnly(t *testing.T) {
 	future := string(idcard.Make("130199", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 1))
 	noProvince := string(idcard.Make("000199", time.Date(1958, 3, 4, 0, 0, 0, 0, time.UTC), 1))
 	badLuhn := card[:18] + string("0123456789"[(int(card[18]-'0')+1)%10])
+	var fake string // a de-identified ID number that also passes Luhn: not a card
+	for seq := 0; seq < 1000 && fake == ""; seq++ {
+		if s := string(idcard.Make(deid.FakeRegion, time.Date(2013, 1, 1, 0, 0, 0, 0, time.UTC), seq)); ValidCard(s) {
+			fake = s
+		}
+	}
+	if fake == "" {
+		t.Fatal("no Luhn-valid de-identified number")
+	}
 	text := "身份证号" + id + "，卡号：" + card + " 另一个 " + strings.ToLower(idX) + "\n" +
 		"错 " + badCheck + " " + future + " " + noProvince + " " + badLuhn +
-		" 掩码 " + idcard.Mask(id) + " hash a" + id + "f 时间 1764201600000000000 " + strings.Repeat("7", 40) + " 粘连 130199000000" + id
+		" 掩码 " + idcard.Mask(id) + " 脱敏 " + fake + " hash a" + id + "f 时间 1764201600000000000 " + strings.Repeat("7", 40) + " 粘连 130199000000" + id
 	hits := Scan([]byte(text), today)
 	var kinds []string
 	for _, h := range hits {
