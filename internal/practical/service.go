@@ -303,11 +303,10 @@ func (s *Service) Start(ctx context.Context, p authz.Principal, scenarioID, atte
 // next sequence.
 func (s *Service) household(ctx context.Context, clerk authz.Principal, sc Scenario, today time.Time,
 	trainee string) (household.Household, error) {
-	seq, err := s.Sandbox.QueryStrings(ctx, "SELECT COUNT(*) FROM households")
+	n, _, err := s.Sandbox.CountHouseholds(ctx, region.All())
 	if err != nil {
 		return household.Household{}, err
 	}
-	n, _ := strconv.Atoi(seq[0])
 	for try := 0; ; try++ {
 		h := sc.Household(today, n+try)
 		err = s.Sandbox.InTx(ctx, clerk, func(tx *store.Tx) error {
